@@ -1,0 +1,87 @@
+"""The course's problem sets and exercises: the one metadata file for all of them.
+
+Names here are the graded contract of ``COURSE.md``; the content of each problem
+set (text, skeleton, solution, tests) lives in ``autograder/problemsets/<id>/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.i18n import Msg
+
+PROBLEMSETS_DIR = Path(__file__).parent / "problemsets"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str  # the part of a test name after "psN."
+    names: tuple[str, ...]  # what the student's module must define for it
+    title: Msg
+    points: float = 10.0
+
+
+@dataclass(frozen=True)
+class ProblemSet:
+    id: str  # "ps1_threads"
+    short: str  # "ps1", the prefix of test names
+    module: str  # the student's module name, "threads"
+    title: Msg
+    exercises: tuple[Exercise, ...]
+    check_timeout: float = 4.0  # seconds a single check may run before it counts as hung
+    import_timeout: float = 5.0
+
+    @property
+    def folder(self) -> Path:
+        return PROBLEMSETS_DIR / self.id
+
+    @property
+    def notebook_name(self) -> str:
+        return f"{self.module}.ipynb"
+
+    def exercise(self, exercise_id: str) -> Exercise:
+        for ex in self.exercises:
+            if ex.id == exercise_id:
+                return ex
+        raise KeyError(exercise_id)
+
+    def exercise_for_name(self, name: str) -> Exercise | None:
+        for ex in self.exercises:
+            if name in ex.names:
+                return ex
+        return None
+
+
+PROBLEM_SETS: dict[str, ProblemSet] = {
+    ps.id: ps
+    for ps in (
+        ProblemSet(
+            id="ps1_threads",
+            short="ps1",
+            module="threads",
+            title=Msg("启动和等待线程", "Starting and joining threads"),
+            exercises=(
+                Exercise("run_low_level", ("run_low_level",),
+                         Msg("用 _thread 启动并等待", "Start and wait with _thread")),
+                Exercise("greet_all", ("greet_all",),
+                         Msg("每个名字一个线程", "One thread per name")),
+                Exercise("run_loops", ("run_loops",),
+                         Msg("同时运行多个 loop", "Run the loops at the same time")),
+                Exercise("SquareThread", ("SquareThread", "squares_in_threads"),
+                         Msg("Thread 子类", "A Thread subclass")),
+                Exercise("run_in_order", ("run_in_order",),
+                         Msg("函数二等待函数一", "The second waits for the first")),
+            ),
+        ),
+    )
+}
+
+
+def get_problem_set(problem_set_id: str) -> ProblemSet:
+    """The problem set by id ("ps1_threads") or short id ("ps1")."""
+    for ps in PROBLEM_SETS.values():
+        if problem_set_id in (ps.id, ps.short):
+            return ps
+    known = ", ".join(PROBLEM_SETS)
+    raise KeyError(f"unknown problem set {problem_set_id!r} (known: {known})")

@@ -1,0 +1,103 @@
+"""What hidden tests are written with.
+
+A hidden test is a function taking the student's module, decorated with
+:func:`check`. It runs in a child process (never in the grader), so it may call
+student code directly: a hang becomes a timeout result with the student's stacks,
+an exception becomes the reason. Fail with :func:`expect`/:func:`fail`, which
+carry a message in both languages::
+
+    @check("greet_all", points=3, en="each name is passed whole", zh="每个名字整体传入")
+    def test_whole_names(threads):
+        log = CallLog()
+        threads.greet_all(["王老大"], log)
+        expect(log.args() == [("王老大",)], en="greet got {got}", zh="greet 收到 {got}", got=log.args())
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from autograder.i18n import Msg
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    exercise: str
+    points: float
+    title: Msg
+    timeout: float | None = None  # seconds; the problem set's check_timeout when None
+    on_timeout: Msg | None = None  # a hint added when the check times out
+
+
+def check(exercise: str, *, points: float, en: str, zh: str, timeout: float | None = None,
+          on_timeout_en: str | None = None, on_timeout_zh: str | None = None) -> Callable:
+    """Mark a function as a graded check of ``exercise`` worth ``points``."""
+    hint = Msg(on_timeout_zh or "", on_timeout_en or "") if on_timeout_en or on_timeout_zh else None
+
+    def mark(func: Callable) -> Callable:
+        func.kit_check = CheckSpec(exercise, float(points), Msg(zh, en), timeout, hint)
+        return func
+
+    return mark
+
+
+class CheckFailed(AssertionError):
+    """A check's verdict: the student's code does not do what the exercise asks."""
+
+    def __init__(self, msg: Msg):
+        super().__init__(msg.en)
+        self.msg = msg
+
+
+def fail(*, en: str, zh: str, **values: Any) -> None:
+    """Fail the check; ``{name}`` fields in both texts are filled from ``values``."""
+    raise CheckFailed(Msg(zh, en).format(**values))
+
+
+def expect(condition: object, *, en: str, zh: str, **values: Any) -> None:
+    """Fail the check with the message unless ``condition`` holds."""
+    if not condition:
+        fail(en=en, zh=zh, **values)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of a grader-provided callback, as the student's code made it."""
+
+    args: tuple
+    thread: threading.Thread
+    index: int  # order among all calls of this log
+
+
+class CallLog:
+    """A thread-safe callable that records who called it with what, in order."""
+
+    def __init__(self, action: Callable[..., Any] | None = None):
+        self._lock = threading.Lock()
+        self._action = action
+        self.calls: list[Call] = []
+
+    def __call__(self, *args: Any) -> Any:
+        with self._lock:
+            self.calls.append(Call(args, threading.current_thread(), len(self.calls)))
+        if self._action is not None:
+            return self._action(*args)
+        return None
+
+    def args(self) -> list[tuple]:
+        with self._lock:
+            return [c.args for c in self.calls]
+
+    def threads(self) -> list[threading.Thread]:
+        with self._lock:
+            return [c.thread for c in self.calls]
+
+
+def thread_errors() -> list[dict[str, str]]:
+    """Exceptions raised so far in the student's threads (from ``threading.excepthook``)."""
+    from autograder import child
+
+    return list(child.THREAD_ERRORS)

@@ -1,0 +1,1 @@
+"""Reporters: each turns a :class:`autograder.results.GradeResult` into one format."""

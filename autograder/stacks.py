@@ -1,0 +1,103 @@
+"""Describe where the student's code is: locations, exceptions, stuck threads.
+
+Only frames from the student's own file (and the visible test cells) are shown:
+the grader's frames mean nothing to a student. A location in a notebook is
+given as its code cell and line, not as a line of the assembled module.
+"""
+
+from __future__ import annotations
+
+import bisect
+import linecache
+import sys
+import threading
+import traceback
+from dataclasses import dataclass, field
+from types import FrameType, TracebackType
+
+from autograder.i18n import Msg
+
+VISIBLE_FILE = "<visible test>"
+HELPERS_FILE = "<kit helpers>"
+
+
+@dataclass
+class Locator:
+    """Maps a line of the graded module back to the student's file or notebook cell."""
+
+    module_path: str
+    display: str  # "threads.py" or "threads.ipynb"
+    cell_starts: list[int] = field(default_factory=list)  # module line where each cell starts
+    cell_numbers: list[int] = field(default_factory=list)  # the notebook's cell number of each
+
+    def is_student(self, filename: str) -> bool:
+        return filename in (self.module_path, VISIBLE_FILE)
+
+    def where(self, filename: str, lineno: int) -> Msg:
+        if filename == VISIBLE_FILE:
+            return Msg(f"可见测试第 {lineno} 行", f"visible test, line {lineno}")
+        if self.cell_starts:
+            i = bisect.bisect_right(self.cell_starts, lineno) - 1
+            if i >= 0:
+                cell, line = self.cell_numbers[i], lineno - self.cell_starts[i] + 1
+                return Msg(f"{self.display} 第 {cell} 个单元格第 {line} 行",
+                           f"{self.display}, cell {cell}, line {line}")
+        return Msg(f"{self.display} 第 {lineno} 行", f"{self.display}, line {lineno}")
+
+    def frame_line(self, filename: str, lineno: int, func: str) -> Msg:
+        code = linecache.getline(filename, lineno).strip()
+        where = self.where(filename, lineno)
+        text = Msg(f"{where.zh}，{func}()", f"{where.en}, in {func}()")
+        return text + Msg.same(f": {code}") if code else text
+
+
+def _student_frames(frames: list[traceback.FrameSummary], loc: Locator) -> list[traceback.FrameSummary]:
+    return [f for f in frames if loc.is_student(f.filename)]
+
+
+def describe_exception(exc: BaseException, tb: TracebackType | None, loc: Locator, limit: int = 3) -> Msg:
+    """``TypeError: ...`` followed by the last few student frames it passed through."""
+    head = Msg.same(f"{type(exc).__name__}: {exc}")
+    frames = _student_frames(traceback.extract_tb(tb), loc)[-limit:]
+    for f in frames:
+        head = head + Msg.same("\n    ") + loc.frame_line(f.filename, f.lineno or 0, f.name)
+    return head
+
+
+def _thread_label(thread: threading.Thread | None, ident: int) -> Msg:
+    if thread is None:
+        return Msg(f"线程 {ident}", f"thread {ident}")
+    if thread is threading.main_thread():
+        return Msg("主线程", "main thread")
+    return Msg(f"线程 {thread.name}", f"thread {thread.name}")
+
+
+def stuck_threads(loc: Locator, skip: set[int] | None = None, limit: int = 3) -> Msg:
+    """Where every live thread is in the student's code right now."""
+    skip = skip or set()
+    by_ident = {t.ident: t for t in threading.enumerate()}
+    lines: list[Msg] = []
+    for ident, frame in sorted(sys._current_frames().items()):
+        if ident in skip:
+            continue
+        summary = traceback.extract_stack(frame)
+        student = _student_frames(summary, loc)
+        if not student:
+            continue
+        label = _thread_label(by_ident.get(ident), ident)
+        lines.append(label + Msg("：", ":"))
+        for f in student[-limit:]:
+            lines.append(Msg.same("    ") + loc.frame_line(f.filename, f.lineno or 0, f.name))
+        inner = summary[-1]
+        if not loc.is_student(inner.filename):
+            lines.append(Msg(f"      （正在 {inner.name}() 里等待）", f"      (waiting inside {inner.name}())"))
+    if not lines:
+        return Msg("（没有线程停在你的代码里）", "(no thread is inside your code)")
+    out = lines[0]
+    for line in lines[1:]:
+        out = out + Msg.same("\n") + line
+    return out
+
+
+def frame_of(thread: threading.Thread) -> FrameType | None:
+    return sys._current_frames().get(thread.ident or -1)
