@@ -101,3 +101,45 @@ def thread_errors() -> list[dict[str, str]]:
     from autograder import child
 
     return list(child.THREAD_ERRORS)
+
+
+CALLER_THREAD_NAME = "kit-caller"
+
+
+@dataclass(frozen=True)
+class Called:
+    """What :func:`call` saw: the return value and the thread that made the call."""
+
+    value: Any
+    thread: threading.Thread
+
+
+def call(func: Callable[..., Any], *args: Any, seconds: float = 3.0, name: str | None = None) -> Called:
+    """Call ``func(*args)`` in a fresh thread and wait at most ``seconds``.
+
+    A call that does not return fails the check at once with where the student's
+    threads are stuck, instead of using up the whole check's time limit; an
+    exception from the student's code propagates unchanged.
+    """
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = func(*args)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the checking thread
+            box["error"] = exc
+
+    caller = threading.Thread(target=run, name=CALLER_THREAD_NAME, daemon=True)
+    caller.start()
+    caller.join(seconds)
+    if caller.is_alive():
+        from autograder import child
+        from autograder.stacks import stuck_threads
+
+        label = name or getattr(func, "__name__", "?")
+        where = stuck_threads(child.LOCATOR) if child.LOCATOR else Msg("", "")
+        raise CheckFailed(Msg(f"{label}() 在 {seconds:g} 秒内没有返回。你的线程停在这里：\n",
+                              f"{label}() did not return within {seconds:g} s. Where your threads were:\n") + where)
+    if "error" in box:
+        raise box["error"]
+    return Called(box.get("value"), caller)

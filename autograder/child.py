@@ -38,6 +38,7 @@ from autograder.stacks import HELPERS_FILE, VISIBLE_FILE, Locator, describe_exce
 OUTPUT_LIMIT = 16 * 1024 * 1024  # bytes a child may write to a file (its stdout/stderr included)
 
 THREAD_ERRORS: list[dict[str, Any]] = []
+LOCATOR: Locator | None = None  # set in main(); checks use it to describe stuck threads
 _result_lock = threading.Lock()
 _done = False
 
@@ -201,7 +202,9 @@ def main(spec_path: str) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_LIMIT, OUTPUT_LIMIT))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     faulthandler.register(signal.SIGUSR1, file=open(spec["result_path"] + ".stacks", "w"), all_threads=True)
-    loc = Locator(spec["module_path"], spec["display"], spec.get("cell_starts", []), spec.get("cell_numbers", []))
+    global LOCATOR
+    loc = LOCATOR = Locator(spec["module_path"], spec["display"], spec.get("cell_starts", []),
+                            spec.get("cell_numbers", []))
     _install_hooks(loc)
     watchdog = _Watchdog(spec, loc)
     watchdog.start()

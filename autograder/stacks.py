@@ -69,6 +69,8 @@ def _thread_label(thread: threading.Thread | None, ident: int) -> Msg:
         return Msg(f"线程 {ident}", f"thread {ident}")
     if thread is threading.main_thread():
         return Msg("主线程", "main thread")
+    if thread.name == "kit-caller":
+        return Msg("调用你的函数的线程", "the thread that called your function")
     return Msg(f"线程 {thread.name}", f"thread {thread.name}")
 
 
