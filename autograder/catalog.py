@@ -61,6 +61,7 @@ PROBLEM_SETS: dict[str, ProblemSet] = {
             short="ps1",
             module="threads",
             title=Msg("启动和等待线程", "Starting and joining threads"),
+            check_timeout=6.0,
             exercises=(
                 Exercise("run_low_level", ("run_low_level",),
                          Msg("用 _thread 启动并等待", "Start and wait with _thread")),

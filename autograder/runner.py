@@ -18,6 +18,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,9 +32,13 @@ from autograder.content import ProblemSetContent, load_content
 from autograder.i18n import Msg
 from autograder.results import GradeResult, TestResult
 from autograder.sandbox import ChildRun, run_child
+from autograder.stacks import Locator, fault_stacks
 from autograder.submission import Submission, load_submission
 
 INI = Path(__file__).with_name("pytest_kit.ini")
+# pytest sessions share process-wide state (stdout redirection, signal handlers, assertion
+# rewriting hooks): one at a time per process. Grade in several processes to go wider.
+_PYTEST_LOCK = threading.Lock()
 
 
 def default_jobs() -> int:
@@ -60,22 +65,23 @@ def locked_sources(content: ProblemSetContent) -> dict[str, str]:
     return {"setup": content.setup_code(), "helpers": content.helpers_code()}
 
 
-def _faulthandler_lines(dump: str, module_path: str, display: str) -> str:
-    lines = [line.strip().replace(f'File "{module_path}"', display)
-             for line in dump.splitlines() if module_path in line or line.startswith(("Thread", "Current"))]
-    return "\n".join(lines)
+def interpret(run: ChildRun, *, limit: float, module_path: str, display: str,
+              loc: Locator | None = None) -> tuple[str, Msg]:
+    """A child's outcome and message, also when it died without writing a result.
 
-
-def interpret(run: ChildRun, *, limit: float, module_path: str, display: str) -> tuple[str, Msg]:
-    """A child's outcome and message, also when it died without writing a result."""
+    ``loc`` maps lines back to notebook cells; without it lines are the module's.
+    """
     if run.result is not None:
         return run.result["outcome"], Msg.from_dict(run.result.get("message"))
     if run.killed:
-        where = _faulthandler_lines(run.fault_stacks, module_path, display)
-        return "timeout", Msg(f"超时：{limit:g} 秒内没有完成，并且程序没有响应（可能卡在不释放 GIL 的调用里）。",
-                              f"Timed out after {limit:g} s and the program did not respond "
-                              f"(possibly stuck in a call that holds the GIL).") + Msg.same(
-            f"\n{where}" if where else "")
+        loc = loc or Locator(module_path, display)
+        msg = Msg(f"超时：{limit:g} 秒内没有完成，并且程序没有响应（可能卡在不释放 GIL 的调用里）。",
+                  f"Timed out after {limit:g} s and the program did not respond "
+                  f"(possibly stuck in a call that holds the GIL).")
+        if run.fault_stacks.strip():
+            msg = msg + Msg("\n你的线程停在这里：\n", "\nWhere your threads were:\n") + fault_stacks(
+                run.fault_stacks, loc)
+        return "timeout", msg
     code = run.returncode
     if code == -signal.SIGXFSZ:
         return "crashed", Msg("你的程序输出太多（超过 16 MiB），被停止了。",
@@ -97,15 +103,24 @@ class GradingContext:
     submission: Submission
     workdir: Path
     jobs: int
+    import_timeout: float = 0.0  # 0: the problem set's
+    check_timeout: float = 0.0  # 0: each check's own limit, else the problem set's; else: every check's
     import_problem: Msg | None = None
     present: set[str] = field(default_factory=set)
     results: dict[str, TestResult] = field(default_factory=dict)
     _futures: dict[str, Future] = field(default_factory=dict)
     _pool: ThreadPoolExecutor | None = None
 
+    def __post_init__(self) -> None:
+        self.import_timeout = self.import_timeout or self.ps.import_timeout
+
     @property
     def module_path(self) -> Path:
         return self.workdir / f"{self.ps.module}.py"
+
+    def locator(self) -> Locator:
+        sub = self.submission
+        return Locator(str(self.module_path), sub.display, sub.cell_starts, sub.cell_numbers)
 
     def base_spec(self) -> dict:
         sub = self.submission
@@ -115,7 +130,7 @@ class GradingContext:
             "display": sub.display,
             "cell_starts": sub.cell_starts,
             "cell_numbers": sub.cell_numbers,
-            "import_timeout": self.ps.import_timeout,
+            "import_timeout": self.import_timeout,
         }
 
     def prepare(self) -> None:
@@ -128,8 +143,8 @@ class GradingContext:
         names = sorted({n for ex in self.ps.exercises for n in ex.names})
         spec = dict(self.base_spec(), kind="probe", names=names, check_timeout=0)
         run = run_child(spec, self.workdir, "probe")
-        outcome, msg = interpret(run, limit=self.ps.import_timeout, module_path=str(self.module_path),
-                                 display=sub.display)
+        outcome, msg = interpret(run, limit=self.import_timeout, module_path=str(self.module_path),
+                                 display=sub.display, loc=self.locator())
         if outcome == "passed":
             self.present = set(run.result.get("present", []))
         else:
@@ -165,7 +180,7 @@ class GradingContext:
         return None
 
     def _run(self, chk: CheckDef, index: int) -> TestResult:
-        limit = chk.timeout or self.ps.check_timeout
+        limit = self.check_timeout or chk.timeout or self.ps.check_timeout
         spec = dict(self.base_spec(), kind=chk.kind, check_timeout=limit)
         if chk.kind == "visible":
             spec.update(code=chk.code, helpers=self.content.helpers_code())
@@ -175,7 +190,7 @@ class GradingContext:
             spec["on_timeout"] = chk.on_timeout.to_dict()
         run = run_child(spec, self.workdir, f"check{index:03d}")
         outcome, msg = interpret(run, limit=limit, module_path=str(self.module_path),
-                                 display=self.submission.display)
+                                 display=self.submission.display, loc=self.locator())
         passed = outcome == "passed"
         output = ""
         if not passed:
@@ -208,10 +223,12 @@ def run_checks(ctx: GradingContext, *, visible_only: bool) -> list[TestResult]:
     if not visible_only:
         paths.append(str(ctx.ps.folder / "test_hidden.py"))
     backstop = ctx.ps.import_timeout + 3 * ctx.ps.check_timeout + 60
+    if threading.current_thread() is not threading.main_thread():
+        backstop = 0  # pytest-timeout's thread method would os._exit the caller; children keep their own limits
     args = [*paths, "-c", str(INI), "--rootdir", str(ctx.ps.folder), "-p", "no:cacheprovider",
-            "-p", "no:randomly", "-q", "-o", f"timeout={backstop:g}", "-o", "timeout_method=signal"]
+            "-q", "-o", f"timeout={backstop:g}", "-o", "timeout_method=signal"]
     buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
+    with _PYTEST_LOCK, contextlib.redirect_stdout(buffer):
         code = pytest.main(args, plugins=[plugin])
     if plugin.errors or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise GraderInternalError(f"pytest exited {code!s}: {plugin.errors or buffer.getvalue()[-3000:]}")
@@ -219,14 +236,20 @@ def run_checks(ctx: GradingContext, *, visible_only: bool) -> list[TestResult]:
 
 
 def grade(problem_set: str, submission: Path | str, *, visible_only: bool = False,
-          jobs: int | None = None) -> GradeResult:
-    """Grade ``submission`` against ``problem_set``; raises only for the grader's own problems."""
+          jobs: int | None = None, check_timeout: float | None = None,
+          import_timeout: float | None = None) -> GradeResult:
+    """Grade ``submission`` against ``problem_set``; raises only for the grader's own problems.
+
+    ``check_timeout`` (seconds) replaces the time limit of every check, ``import_timeout`` the
+    problem set's import limit; both default to the problem set's own (tests use small ones).
+    """
     started = time.monotonic()
     ps = get_problem_set(problem_set)
     content = load_content(ps)
     sub = load_submission(Path(submission), ps, locked_sources(content))
     workdir = Path(tempfile.mkdtemp(prefix=f"kit-{ps.short}-"))
-    ctx = GradingContext(ps, content, sub, workdir, jobs or default_jobs())
+    ctx = GradingContext(ps, content, sub, workdir, jobs or default_jobs(),
+                         import_timeout=import_timeout or 0.0, check_timeout=check_timeout or 0.0)
     try:
         ctx.prepare()
         tests = run_checks(ctx, visible_only=visible_only)
