@@ -142,12 +142,19 @@ def _outputs(text: str, score: float, kit: dict[str, Any] | None, count: int) ->
     return [stream, result]
 
 
+def test_label(test: TestResult, lang: str) -> str:
+    """The test's stable name ("ps1.greet_all: ..."), with its title in the reader's language."""
+    prefix = test.name.split(":", 1)[0]
+    title = test.title.get(lang)
+    return f"{prefix}: {title}" if title else test.name
+
+
 def exercise_feedback(exercise: str, tests: list[TestResult], lang: str) -> str:
     """One exercise's feedback: a line per test (mark, name, points), then its message."""
     lines = []
     for t in tests:
         mark = "✓" if t.status == "passed" else "✗"
-        lines.append(f"{mark} {t.name}  ({_number(t.score)}/{_number(t.max_score)})")
+        lines.append(f"{mark} {test_label(t, lang)}  ({_number(t.score)}/{_number(t.max_score)})")
         if t.status != "passed":
             lines.extend("    " + line for line in t.feedback(lang).splitlines())
     if not lines:
