@@ -36,6 +36,7 @@ from autograder.i18n import Msg
 from autograder.stacks import HELPERS_FILE, VISIBLE_FILE, Locator, describe_exception, stuck_threads
 
 OUTPUT_LIMIT = 16 * 1024 * 1024  # bytes a child may write to a file (its stdout/stderr included)
+PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
 
 THREAD_ERRORS: list[dict[str, Any]] = []
 LOCATOR: Locator | None = None  # set in main(); checks use it to describe stuck threads
@@ -100,14 +101,68 @@ def finish(spec: dict, result: dict) -> None:
                 stream.flush()
             except Exception:  # noqa: BLE001 - a student may have replaced or closed it
                 pass
+        _end_descendants()
         os._exit(0)
+
+
+def _become_subreaper() -> None:
+    """Adopt the orphans of every process the student starts (Linux), so that a daemon that
+    double-forks and calls ``os.setsid()`` is still our descendant when :func:`finish` ends them."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _has_children() -> bool:
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{tid}/children") as fh:
+                if fh.read().strip():
+                    return True
+        return False
+    except OSError:
+        return True  # cannot tell cheaply: look properly
+
+
+def _end_descendants() -> None:
+    """Stop, then kill, every process started by the student's code (orphans included)."""
+    if not _has_children():
+        return
+    try:
+        import psutil
+
+        me = psutil.Process()
+        found: dict[int, Any] = {}
+        for _ in range(50):  # stopped processes cannot fork: stop until no new one appears
+            new = [p for p in me.children(recursive=True) if p.pid not in found]
+            if not new:
+                break
+            for proc in new:
+                found[proc.pid] = proc
+                try:
+                    proc.send_signal(signal.SIGSTOP)
+                except psutil.Error:
+                    pass
+        for proc in found.values():
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+        psutil.wait_procs(list(found.values()), timeout=1.0)  # orphans are ours to reap
+    except Exception:  # noqa: BLE001 - the parent's sweep is the next net
+        pass
 
 
 def _thread_error_msg() -> Msg | None:
     if not THREAD_ERRORS:
         return None
     out = Msg("\n\n你的线程里出现了异常：", "\n\nAn exception was raised in your threads:")
-    for err in THREAD_ERRORS[:5]:
+    for err in sorted(THREAD_ERRORS, key=lambda e: (e["thread"], str(e["what"])))[:5]:  # completion order varies
         out = out + Msg.same("\n") + Msg(f"  线程 {err['thread']}：", f"  in thread {err['thread']}: ")
         out = out + Msg.from_dict(err["what"])
     return out
@@ -148,6 +203,9 @@ def _import_student(spec: dict, loc: Locator) -> Any:
 
 
 def _import_failure(exc: BaseException, loc: Locator) -> Msg:
+    if isinstance(exc, (ValueError, SyntaxError)) and "null bytes" in str(exc):
+        return Msg("文件里有空字节（NUL），不是有效的 Python 源代码。",
+                   "The file contains NUL bytes: it is not valid Python source.")
     if isinstance(exc, SyntaxError):
         where = loc.where(loc.module_path, exc.lineno or 0)
         text = (exc.text or "").rstrip("\n")
@@ -159,9 +217,6 @@ def _import_failure(exc: BaseException, loc: Locator) -> Msg:
         return Msg(f"导入你的模块时调用了 sys.exit({exc.code!r})：演示代码请放进 if __name__ == \"__main__\": 里。",
                    f"Your module called sys.exit({exc.code!r}) while being imported: "
                    f"put demo code under if __name__ == \"__main__\":.")
-    if isinstance(exc, ValueError) and "null bytes" in str(exc):
-        return Msg("文件里有空字节（NUL），不是有效的 Python 源代码。",
-                   "The file contains NUL bytes: it is not valid Python source.")
     return Msg("导入你的模块时出错：", "Importing your module raised an exception: ") + describe_exception(
         exc, exc.__traceback__, loc)
 
@@ -200,6 +255,11 @@ def main(spec_path: str) -> None:
     with open(spec_path, encoding="utf-8") as fh:
         spec = json.load(fh)
     resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_LIMIT, OUTPUT_LIMIT))
+    # Python ignores SIGXFSZ, so a write past the limit would only raise OSError, which a
+    # student's loop may swallow and go on printing: let the kernel stop the child instead
+    # (the parent reports "printed too much").
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+    _become_subreaper()
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     faulthandler.register(signal.SIGUSR1, file=open(spec["result_path"] + ".stacks", "w"), all_threads=True)
     global LOCATOR

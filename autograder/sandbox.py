@@ -4,16 +4,35 @@ Threads cannot be killed, processes can: a check that hangs is ended by killing
 its whole process group, then every process still in its session is swept up
 (a student's ``multiprocessing`` children included). Output goes to files,
 capped by the child's own RLIMIT_FSIZE, and is read back capped again.
+
+A process that starts a session of its own (``os.setsid()``, a double-forked
+daemon) leaves the child's session, so three more nets catch it:
+
+* the child is the subreaper of everything it starts (``PR_SET_CHILD_SUBREAPER``):
+  orphans stay its descendants, and it kills them all before it exits
+  (:func:`autograder.child.finish`); on the hard limit the parent freezes and
+  kills the child's whole tree before the child itself;
+* every child carries ``KIT_SANDBOX_RUN=<unique tag>`` in its environment, which
+  its descendants inherit; the parent kills every process with its run's tag;
+* the parent holds the child unreaped (a zombie) while it sweeps, so the child's
+  pid, group and session ids cannot be reused by an unrelated process meanwhile.
+
+What can still escape: a process that leaves the session *and* was started with
+a cleared environment (``env={}``) *and* whose child died without reaching
+``finish`` (``os._exit``, a signal) before the sweep. Only a kernel container
+(a cgroup or a PID namespace per check) closes that; the kit runs without one.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +43,7 @@ import autograder
 KIT_ROOT = str(Path(autograder.__file__).resolve().parent.parent)
 GRACE = 2.0  # seconds the parent waits past the child's own deadline before killing it
 READ_CAP = 64 * 1024
+RUN_TAG = "KIT_SANDBOX_RUN"  # environment variable marking every process of one run
 
 
 @dataclass
@@ -60,31 +80,118 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def kill_session(sid: int) -> None:
-    """Kill every process in session ``sid`` (its group first, then stragglers) until none is left."""
+def _alive(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _tagged(proc: psutil.Process, tag: str) -> bool:
+    try:
+        return proc.environ().get(RUN_TAG) == tag
+    except (psutil.Error, OSError):
+        return False
+
+
+def _session_and_tagged(sid: int, tag: str | None, since: float) -> list[psutil.Process]:
+    """Processes of session ``sid``, and processes started since ``since`` that carry ``tag``."""
+    me = os.getpid()
+    found = []
+    for proc in psutil.process_iter(["create_time"]):
+        if proc.pid == me:
+            continue
+        try:
+            if os.getsid(proc.pid) == sid:
+                found.append(proc)
+                continue
+        except (ProcessLookupError, PermissionError):
+            continue
+        created = proc.info.get("create_time") or 0.0
+        if tag and created >= since and _tagged(proc, tag):
+            found.append(proc)
+    return found
+
+
+def _tree(leader: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(leader).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def freeze_tree(leader: int) -> list[psutil.Process]:
+    """SIGSTOP ``leader`` and all its descendants until no new one appears; the frozen list.
+
+    Only call this while ``leader`` is unreaped (its pid cannot belong to anyone else).
+    A stopped process cannot fork, and orphans stay descendants of a living subreaper.
+    """
+    frozen: dict[int, psutil.Process] = {}
+    try:
+        os.killpg(leader, signal.SIGSTOP)
+    except (ProcessLookupError, PermissionError):
+        pass
+    for _ in range(50):
+        new = [p for p in _tree(leader) if p.pid not in frozen]
+        if not new:
+            break
+        for proc in new:
+            frozen[proc.pid] = proc
+            try:
+                proc.send_signal(signal.SIGSTOP)
+            except psutil.Error:
+                pass
+    return list(frozen.values())
+
+
+def kill_session(sid: int, tag: str | None = None, since: float = 0.0,
+                 extra: list[psutil.Process] | None = None) -> None:
+    """Kill every process in session ``sid``, every process started since ``since`` carrying the
+    environment tag ``tag``, and ``extra``, until none is left.
+
+    The session leader (pid ``sid``) is killed but never reaped here: its ``Popen`` reaps it.
+    """
+    pending = list(extra or [])
     for _ in range(20):
         try:
             os.killpg(sid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        left = []
-        for proc in psutil.process_iter(["pid"]):
-            try:
-                if proc.pid != os.getpid() and os.getsid(proc.pid) == sid:
-                    left.append(proc)
-            except (ProcessLookupError, PermissionError, psutil.Error):
-                continue
         alive = []
-        for proc in left:
+        for proc in pending + _session_and_tagged(sid, tag, since):
+            if not _alive(proc):
+                continue
             try:
-                if proc.status() != psutil.STATUS_ZOMBIE:
-                    proc.kill()
-                    alive.append(proc)
+                proc.kill()
             except psutil.Error:
                 continue
+            if proc.pid != sid:
+                alive.append(proc)
+        pending = []
         if not alive:
             return
-        psutil.wait_procs(alive, timeout=0.5)
+        deadline = time.monotonic() + 0.5
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.01)
+            alive = [p for p in alive if _alive(p)]
+
+
+def _wait_unreaped(proc: subprocess.Popen, timeout: float) -> bool:
+    """Wait until ``proc`` exits, leaving it a zombie (not reaped); False on timeout."""
+    try:
+        fd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):  # no pidfd (not Linux >= 5.3): reap, as before
+        try:
+            proc.wait(timeout=timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(max(0, int(timeout * 1000))))
+    finally:
+        os.close(fd)
 
 
 def run_child(spec: dict, workdir: Path, tag: str) -> ChildRun:
@@ -96,6 +203,9 @@ def run_child(spec: dict, workdir: Path, tag: str) -> ChildRun:
     out_path, err_path = workdir / f"{tag}.stdout", workdir / f"{tag}.stderr"
     hard_limit = float(spec["import_timeout"]) + float(spec.get("check_timeout", 0)) + GRACE
     killed = False
+    run_tag = uuid.uuid4().hex
+    env = dict(child_env(), **{RUN_TAG: run_tag})
+    since = time.time() - 2.0  # process start times are known to the clock tick, boot time to the second
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         proc = subprocess.Popen(
             [sys.executable, "-m", "autograder.child", str(spec_path)],
@@ -103,20 +213,21 @@ def run_child(spec: dict, workdir: Path, tag: str) -> ChildRun:
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
-            env=child_env(),
+            env=env,
             start_new_session=True,
         )
+        frozen: list[psutil.Process] = []
         try:
-            proc.wait(timeout=hard_limit)
-        except subprocess.TimeoutExpired:
-            killed = True
-            try:
-                os.killpg(proc.pid, signal.SIGUSR1)  # faulthandler dumps every thread
-            except ProcessLookupError:
-                pass
-            time.sleep(0.3)
+            if not _wait_unreaped(proc, hard_limit):
+                killed = True
+                try:
+                    os.killpg(proc.pid, signal.SIGUSR1)  # faulthandler dumps every thread
+                except ProcessLookupError:
+                    pass
+                time.sleep(0.3)
+                frozen = freeze_tree(proc.pid)
         finally:
-            kill_session(proc.pid)
+            kill_session(proc.pid, run_tag, since, frozen)
             proc.wait()
     result = None
     if result_path.exists():

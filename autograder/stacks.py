@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import linecache
+import re
 import sys
 import threading
 import traceback
@@ -93,6 +94,52 @@ def stuck_threads(loc: Locator, skip: set[int] | None = None, limit: int = 3) ->
         inner = summary[-1]
         if not loc.is_student(inner.filename):
             lines.append(Msg(f"      （正在 {inner.name}() 里等待）", f"      (waiting inside {inner.name}())"))
+    if not lines:
+        return Msg("（没有线程停在你的代码里）", "(no thread is inside your code)")
+    out = lines[0]
+    for line in lines[1:]:
+        out = out + Msg.same("\n") + line
+    return out
+
+
+FAULT_THREAD = re.compile(r"^(?:Current thread|Thread) 0x[0-9a-fA-F]+")
+FAULT_FRAME = re.compile(r'^\s*File "(?P<file>.*)", line (?P<line>\d+) in (?P<func>.*?)\s*$')
+
+
+def fault_stacks(dump: str, loc: Locator, limit: int = 3) -> Msg:
+    """Where each thread of a ``faulthandler`` dump is in the student's code.
+
+    The parent reads this dump when it had to kill a child that could not answer
+    (a C call holding the GIL): it only has the text, not the threads. Threads
+    outside the student's code (the grader's own) are left out, as in
+    :func:`stuck_threads`.
+    """
+    threads: list[list[tuple[str, int, str]]] = []
+    for line in dump.splitlines():
+        if FAULT_THREAD.match(line):
+            threads.append([])
+            continue
+        match = FAULT_FRAME.match(line)
+        if match and threads:
+            threads[-1].append((match["file"], int(match["line"]), match["func"]))
+    lines: list[Msg] = []
+    number = 0
+    for frames in threads:
+        frames.reverse()  # faulthandler lists the most recent call first
+        student = [f for f in frames if loc.is_student(f[0])]
+        if not student:
+            continue
+        if frames[0][0] == "<frozen runpy>" or frames[0][0].endswith("runpy.py"):
+            label = Msg("主线程", "main thread")
+        else:
+            number += 1
+            label = Msg(f"线程 {number}", f"thread {number}")
+        lines.append(label + Msg("：", ":"))
+        for filename, lineno, func in student[-limit:]:
+            lines.append(Msg.same("    ") + loc.frame_line(filename, lineno, func))
+        inner = frames[-1]
+        if not loc.is_student(inner[0]):
+            lines.append(Msg(f"      （正在 {inner[2]}() 里）", f"      (inside {inner[2]}())"))
     if not lines:
         return Msg("（没有线程停在你的代码里）", "(no thread is inside your code)")
     out = lines[0]

@@ -20,7 +20,8 @@ import nbformat
 from autograder.catalog import ProblemSet
 from autograder.i18n import Msg
 
-MAGIC_LINE = re.compile(r"^(\s*)(?:[%!]|[\w.,\s\[\]]+=\s*[%!])")
+MAGIC_LINE = re.compile(r"^(\s*)(?:[%!]|[\w.,\s\[\]]+=\s*[%!]|\?{1,2}[\w.]+\s*$|[\w.]+\?{1,2}\s*$)")
+MAX_BYTES = 64 * 1024 * 1024  # a bigger file is not a course submission: not read whole
 CODING_LINE = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+")
 
 
@@ -47,9 +48,12 @@ def _decode_python(data: bytes, display: str) -> tuple[str, Msg | None]:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         pos = getattr(exc, "start", 0)
+        line = data[:pos].count(b"\n") + 1
         return "", Msg(
-            f"{display} 不是 {encoding} 编码的文本（第 {pos} 个字节无法解码）。请用 UTF-8 编码保存文件。",
-            f"{display} is not {encoding} text (byte {pos} cannot be decoded). Save the file as UTF-8.",
+            f"{display} 不是 {encoding} 编码的文本（第 {line} 行第 {pos} 个字节无法解码）。"
+            f"请用 UTF-8 编码保存文件（或在第一行声明编码，例如 # -*- coding: gbk -*-）。",
+            f"{display} is not {encoding} text (byte {pos}, on line {line}, cannot be decoded). "
+            f"Save the file as UTF-8 (or declare its encoding on the first line, e.g. # -*- coding: gbk -*-).",
         )
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -62,12 +66,30 @@ def _decode_python(data: bytes, display: str) -> tuple[str, Msg | None]:
     return text, None
 
 
+def _inside_statement(lines: list[str]) -> bool:
+    """Whether ``lines`` end inside a statement: an open bracket or string, a backslash."""
+    if not any(line.strip() for line in lines):
+        return False
+    try:
+        for _ in tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline):
+            pass
+    except tokenize.TokenError:
+        return True
+    except (SyntaxError, ValueError):  # broken code before: Python will report it
+        return False
+    return False
+
+
 def strip_magics(source: str) -> str:
-    """Replace IPython magics and shell escapes by ``pass``, keeping line numbers."""
-    out = []
+    """Replace IPython magics and shell escapes by ``pass``, keeping line numbers.
+
+    Only a line that starts a statement can be a magic: ``% name`` continuing an
+    expression inside brackets (``("%s"\\n % name)``) or a string is left alone.
+    """
+    out: list[str] = []
     for line in source.split("\n"):
         match = MAGIC_LINE.match(line)
-        if match and not line.lstrip().startswith(("%=", "!=")):
+        if match and not line.lstrip().startswith(("%=", "!=")) and not _inside_statement(out):
             out.append(f"{match.group(1)}pass  # [kit] not run: {line.strip()[:60]}")
         else:
             out.append(line)
@@ -139,14 +161,21 @@ def load_submission(path: Path, ps: ProblemSet, locked_sources: dict[str, str]) 
                 f"文件夹 {path.name} 里没有 .py 或 .ipynb 文件。",
                 f"The folder {path.name} holds no .py or .ipynb file."))
         path = chosen
+    if not path.is_file():  # a FIFO or a device would block or never end
+        raise SubmissionError(f"cannot read {path}: not a regular file")
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
     except OSError as exc:
         raise SubmissionError(f"cannot read {path}: {exc.strerror}") from exc
     display = path.name
+    if len(data) > MAX_BYTES:
+        return Submission("", display, notices=notices, problem=Msg(
+            f"{display} 太大了（超过 {MAX_BYTES // 2**20} MiB），不像是一份作业。",
+            f"{display} is too large (over {MAX_BYTES // 2**20} MiB) to be a submission."))
     if path.suffix == ".ipynb":
         try:
-            nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+            nb = nbformat.reads(data.decode("utf-8-sig"), as_version=4)
             nbformat.validate(nb)
         except Exception as exc:  # noqa: BLE001 - any malformed notebook is a verdict, not a crash
             reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
@@ -154,6 +183,15 @@ def load_submission(path: Path, ps: ProblemSet, locked_sources: dict[str, str]) 
                 f"{display} 不是有效的 Jupyter 笔记本（nbformat 4）：{reason}",
                 f"{display} is not a valid Jupyter notebook (nbformat 4): {reason}"))
         source, starts, numbers, more = notebook_code(nb, locked_sources)
-        return Submission(source, display, starts, numbers, notices + more)
+        return Submission(source, display, starts, numbers, notices + more, problem=_nul_problem(source))
     text, problem = _decode_python(data, display)
-    return Submission(text, display, notices=notices, problem=problem)
+    return Submission(text, display, notices=notices, problem=problem or _nul_problem(text))
+
+
+def _nul_problem(source: str) -> Msg | None:
+    if "\0" not in source:
+        return None
+    line = source[:source.index("\0")].count("\n") + 1
+    return Msg(f"第 {line} 行有空字节（NUL）：这不是有效的 Python 源代码。请用文本编辑器重新保存文件。",
+               f"Line {line} contains a NUL byte: this is not valid Python source. "
+               f"Save the file again from a text editor.")
