@@ -15,6 +15,7 @@ carry a message in both languages::
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -109,26 +110,50 @@ CALLER_THREAD_NAME = "kit-caller"
 
 @dataclass(frozen=True)
 class Called:
-    """What :func:`call` saw: the return value and the thread that made the call."""
+    """What :func:`call` saw: the return value, the thread that made the call, and how
+    many lines of the student's file that thread executed (with ``count_lines=True``)."""
 
     value: Any
     thread: threading.Thread
+    lines: int = 0
 
 
-def call(func: Callable[..., Any], *args: Any, seconds: float = 3.0, name: str | None = None) -> Called:
+def _line_counter(student_file: str, box: dict[str, Any]) -> Callable:
+    def local(frame: Any, event: str, arg: Any) -> Callable:
+        if event == "line":
+            box["lines"] = box.get("lines", 0) + 1
+        return local
+
+    def global_trace(frame: Any, event: str, arg: Any) -> Callable | None:
+        return local if frame.f_code.co_filename == student_file else None
+
+    return global_trace
+
+
+def call(func: Callable[..., Any], *args: Any, seconds: float = 3.0, name: str | None = None,
+         count_lines: bool = False) -> Called:
     """Call ``func(*args)`` in a fresh thread and wait at most ``seconds``.
 
     A call that does not return fails the check at once with where the student's
     threads are stuck, instead of using up the whole check's time limit; an
-    exception from the student's code propagates unchanged.
+    exception from the student's code propagates unchanged. ``count_lines``
+    counts the lines of the student's file the calling thread executes: a
+    structural measure of spinning that does not depend on the machine's speed.
     """
     box: dict[str, Any] = {}
 
     def run() -> None:
+        if count_lines:
+            from autograder import child
+
+            if child.LOCATOR is not None:
+                sys.settrace(_line_counter(child.LOCATOR.module_path, box))
         try:
             box["value"] = func(*args)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the checking thread
             box["error"] = exc
+        finally:
+            sys.settrace(None)
 
     caller = threading.Thread(target=run, name=CALLER_THREAD_NAME, daemon=True)
     caller.start()
@@ -143,7 +168,7 @@ def call(func: Callable[..., Any], *args: Any, seconds: float = 3.0, name: str |
                               f"{label}() did not return within {seconds:g} s. Where your threads were:\n") + where)
     if "error" in box:
         raise box["error"]
-    return Called(box.get("value"), caller)
+    return Called(box.get("value"), caller, box.get("lines", 0))
 
 
 def settle(condition: Callable[[], object], seconds: float = 2.0) -> bool:
