@@ -13,6 +13,12 @@ the student's threads is stuck; the parent's hard limit covers a child whose
 watchdog cannot run (a C call holding the GIL) and anything that exits early.
 ``os._exit`` at the end means a leaked non-daemon student thread cannot hold
 the child open.
+
+On Linux the child first splits in two (:func:`_supervise`): a supervisor, the
+subreaper of everything below it, and the worker that does all of the above.
+Whatever the student starts stays below the supervisor, also a daemon that
+double-forks into a session of its own; when the worker ends, however it ends,
+the supervisor kills all of it and exits as the worker did.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ THREAD_ERRORS: list[dict[str, Any]] = []
 LOCATOR: Locator | None = None  # set in main(); checks use it to describe stuck threads
 _result_lock = threading.Lock()
 _done = False
+_SUPERVISED = False  # True in a worker whose supervisor cleans up after it
 
 
 class _Watchdog(threading.Thread):
@@ -101,21 +108,50 @@ def finish(spec: dict, result: dict) -> None:
                 stream.flush()
             except Exception:  # noqa: BLE001 - a student may have replaced or closed it
                 pass
-        _end_descendants()
+        if not _SUPERVISED:
+            _end_descendants()
         os._exit(0)
 
 
-def _become_subreaper() -> None:
-    """Adopt the orphans of every process the student starts (Linux), so that a daemon that
-    double-forks and calls ``os.setsid()`` is still our descendant when :func:`finish` ends them."""
+def _become_subreaper() -> bool:
+    """Adopt the orphans of every process below this one (Linux), so that a daemon that
+    double-forks and calls ``os.setsid()`` stays our descendant."""
     if not sys.platform.startswith("linux"):
-        return
+        return False
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
     except (OSError, AttributeError):
-        pass
+        return False
+
+
+def _supervise() -> None:
+    """Fork (Linux): the new process goes on as the worker and returns; this one stays as
+    the supervisor and never returns.
+
+    The supervisor is the subreaper of everything the worker starts, so nothing escapes
+    it, not even a process in a session of its own with a cleared environment. When the
+    worker ends (``finish``, ``os._exit``, a signal), the supervisor stops and kills every
+    process left below it and exits the way the worker did (same code, same signal).
+    It ignores SIGUSR1: the parent's request for a stack dump is the worker's to answer.
+    """
+    global _SUPERVISED
+    if not _become_subreaper():
+        return
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+    worker = os.fork()
+    if worker == 0:
+        _SUPERVISED = True
+        return
+    _, status = os.waitpid(worker, 0)
+    _end_descendants()
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+        code = 1
+    os._exit(code)
 
 
 def _has_children() -> bool:
@@ -259,8 +295,8 @@ def main(spec_path: str) -> None:
     # student's loop may swallow and go on printing: let the kernel stop the child instead
     # (the parent reports "printed too much").
     signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
-    _become_subreaper()
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _supervise()
     faulthandler.register(signal.SIGUSR1, file=open(spec["result_path"] + ".stacks", "w"), all_threads=True)
     global LOCATOR
     loc = LOCATOR = Locator(spec["module_path"], spec["display"], spec.get("cell_starts", []),

@@ -6,21 +6,23 @@ its whole process group, then every process still in its session is swept up
 capped by the child's own RLIMIT_FSIZE, and is read back capped again.
 
 A process that starts a session of its own (``os.setsid()``, a double-forked
-daemon) leaves the child's session, so three more nets catch it:
+daemon) leaves the child's session and its process group, so more nets catch it:
 
-* the child is the subreaper of everything it starts (``PR_SET_CHILD_SUBREAPER``):
-  orphans stay its descendants, and it kills them all before it exits
-  (:func:`autograder.child.finish`); on the hard limit the parent freezes and
-  kills the child's whole tree before the child itself;
-* every child carries ``KIT_SANDBOX_RUN=<unique tag>`` in its environment, which
-  its descendants inherit; the parent kills every process with its run's tag;
+* the child splits into a supervisor and a worker (:func:`autograder.child._supervise`);
+  the supervisor is the subreaper (``PR_SET_CHILD_SUBREAPER``) of everything the
+  worker starts, so orphans stay its descendants whatever session they are in, and
+  when the worker ends, however it ends, it kills them all before it exits;
+* on the hard limit the parent freezes (SIGSTOP) the child's whole tree, then kills it
+  (:func:`freeze_tree`): a stopped process cannot fork, and the supervisor still holds
+  every orphan;
+* every child carries ``KIT_SANDBOX_RUN=<unique tag>`` in its environment, which its
+  descendants inherit: the parent kills every process with its run's tag;
 * the parent holds the child unreaped (a zombie) while it sweeps, so the child's
   pid, group and session ids cannot be reused by an unrelated process meanwhile.
 
-What can still escape: a process that leaves the session *and* was started with
-a cleared environment (``env={}``) *and* whose child died without reaching
-``finish`` (``os._exit``, a signal) before the sweep. Only a kernel container
-(a cgroup or a PID namespace per check) closes that; the kit runs without one.
+What can still escape: a process that kills the supervisor itself (the worker's
+parent) and then leaves the session with a cleared environment. Only a kernel
+container (a cgroup or a PID namespace per check) closes that; the kit runs without one.
 """
 
 from __future__ import annotations

@@ -43,7 +43,10 @@ def _decode_python(data: bytes, display: str) -> tuple[str, Msg | None]:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        return "", Msg(f"{display} 的编码声明有误：{exc}", f"{display} has a bad encoding declaration: {exc}")
+        head = data.split(b"\n", 2)[:2]
+        if any(CODING_LINE.match(line.decode("latin-1")) for line in head):
+            return "", Msg(f"{display} 的编码声明有误：{exc}", f"{display} has a bad encoding declaration: {exc}")
+        encoding = "utf-8"  # no declaration, a first line that is not UTF-8: say so below
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
