@@ -30,7 +30,6 @@ ROOT = build.ROOT
 HANG_STUDENT = "hang_forever"
 STOCK_CELL_TIMEOUT = 30.0  # nbgrader's Execute.timeout per cell
 
-pytestmark = pytest.mark.slow
 
 
 @dataclass
@@ -146,6 +145,7 @@ def _mismatches(student: str, ps: ProblemSet, book: dict, kit: dict) -> list[str
     return found
 
 
+@pytest.mark.slow
 def test_gradebook_equals_grade_run_inside_nbgrader(course: Course) -> None:
     """Every student of the class: nbgrader's stored scores are exactly what grade() gave."""
     mismatches = []
@@ -172,6 +172,7 @@ def independent_sample(course: Course, ps: ProblemSet) -> list[str]:
     return students
 
 
+@pytest.mark.slow
 def test_gradebook_equals_the_grade_command(course: Course) -> None:
     """The same notebooks graded by `python -m autograder grade` in a process of its own."""
     mismatches = []
@@ -183,6 +184,7 @@ def test_gradebook_equals_the_grade_command(course: Course) -> None:
     assert not mismatches, "\n".join(mismatches)
 
 
+@pytest.mark.slow
 def test_autograded_notebooks_have_no_error_or_stderr_output(course: Course) -> None:
     for ps_id, students in course.problem_sets.items():
         ps = PROBLEM_SETS[ps_id]
@@ -206,6 +208,7 @@ def _hidden_names(ps: ProblemSet) -> list[str]:
     return names
 
 
+@pytest.mark.slow
 def test_no_hidden_test_text_in_autograded_notebooks_or_feedback(course: Course) -> None:
     ps_id = next(iter(course.problem_sets))
     ps = PROBLEM_SETS[ps_id]
@@ -227,6 +230,7 @@ def test_no_hidden_test_text_in_autograded_notebooks_or_feedback(course: Course)
     assert hidden_source.splitlines()[0] not in feedback
 
 
+@pytest.mark.slow
 def test_a_hanging_exercise_costs_only_its_points_and_seconds(course: Course) -> None:
     for ps_id in course.problem_sets:
         ps = PROBLEM_SETS[ps_id]
@@ -244,3 +248,48 @@ def test_a_hanging_exercise_costs_only_its_points_and_seconds(course: Course) ->
     # Here a whole nbgrader run for the student, ~4 s of which is nbgrader's own start-up, stays well under.
     per_run = course.hang_seconds / len(course.problem_sets)
     assert per_run < STOCK_CELL_TIMEOUT * 2 / 3, f"autograde of the hanging notebook took {per_run:.1f} s"
+
+
+def _grade_cell(grade_id: str, points: float) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell("assert True")
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "grade_id": grade_id,
+                                 "points": points, "schema_version": 3}
+    return cell
+
+
+@pytest.mark.parametrize(("earned", "possible", "points", "expected"),
+                         [(0.0, 10.0, 10.0, 0.0), (4.0, 10.0, 10.0, 4.0), (10.0, 10.0, 10.0, 10.0),
+                          (5.0, 10.0, 4.0, 2.0)])
+def test_nbgrader_reads_the_written_score_as_partial_credit(earned, possible, points, expected) -> None:
+    """0 and full marks included: nbgrader's determine_grade takes the execute_result as the score."""
+    from nbgrader.utils import determine_grade
+
+    from autograder.i18n import Msg
+    from autograder.nbgrader_ext import fill_grade_cells
+    from autograder.results import GradeResult, TestResult
+
+    nb = nbformat.v4.new_notebook(cells=[_grade_cell("test_greet_all", points)])
+    tests = [TestResult("ps1.greet_all: a", "greet_all", Msg("甲", "a"), possible / 2, score=min(earned, possible / 2),
+                        outcome="passed" if earned >= possible / 2 else "failed"),
+             TestResult("ps1.greet_all: b", "greet_all", Msg("乙", "b"), possible / 2,
+                        score=max(0.0, earned - possible / 2), outcome="failed", message=Msg("错", "wrong"))]
+    fill_grade_cells(nb, GradeResult("ps1_threads", "threads.ipynb", "test", tests), None, "en")
+    cell = nb.cells[0]
+    assert [o.output_type for o in cell.outputs] == ["stream", "execute_result"]
+    assert cell.outputs[0].name == "stdout"
+    assert determine_grade(cell) == (pytest.approx(expected), points)
+    nbformat.validate(nb)
+
+
+def test_a_kit_failure_gives_zero_with_a_reason_and_never_raises() -> None:
+    from nbgrader.utils import determine_grade
+
+    from autograder.nbgrader_ext import GradeWithKit
+
+    nb = nbformat.v4.new_notebook(cells=[_grade_cell("test_greet_all", 10.0), _grade_cell("my_own_cell", 5.0)])
+    resources = {"nbgrader": {"assignment": "no_such_problem_set", "notebook": "threads"}}
+    out, _ = GradeWithKit(lang="en").preprocess(nb, resources)
+    for cell in out.cells:
+        assert determine_grade(cell)[0] == 0
+        assert "grader itself failed" in cell.outputs[0].text
+        assert all(o.output_type != "error" and o.get("name") != "stderr" for o in cell.outputs)
