@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,6 +36,8 @@ TREES = ("source", "release", "assignments", "solutions", "examples")
 SUBMITTED = "examples/class/submitted"
 CONFIG = ROOT / "nbgrader_config.py"
 FIX = "make build  (or: python -m autograder build)"
+# nbgrader matches student ids inside path regexes and folder names: keep them plain.
+STUDENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 IGNORED_NAMES = {".ipynb_checkpoints", "__pycache__", ".DS_Store"}
 
 TEST_CELL_HEADER = ("# 运行本单元格检查你的答案；评分时还会运行隐藏测试 / "
@@ -185,6 +188,9 @@ def example_students(content: ProblemSetContent) -> dict[str, dict[str, str]]:
             if not cell.variant_id:
                 raise BuildError(f"{content.problem_set.id}: [{kind}] {cell.exercise} (line {cell.line}) has no id")
             student = f"{prefix}_{cell.variant_id}"
+            if not STUDENT_ID.fullmatch(student):
+                raise BuildError(f"{content.problem_set.id}: [{kind}] id {cell.variant_id!r} (line {cell.line}) "
+                                 f"makes {student!r}, not a usable nbgrader student id (letters, digits, _ and -)")
             if student in students:
                 raise BuildError(f"{content.problem_set.id}: two [{kind}] cells with the id {cell.variant_id}")
             students[student] = {cell.exercise: cell.source}
@@ -240,6 +246,8 @@ def nbgrader_env(home: Path) -> dict[str, str]:
     env.pop("JUPYTER_CONFIG_PATH", None)
     # nbgrader's Gradebook runs the `alembic` command found on PATH: use this environment's.
     env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+    # nbgrader_config.py imports this kit: the one at ROOT, also when it is not pip-installed.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     return env
 
 
