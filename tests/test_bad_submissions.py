@@ -454,3 +454,36 @@ def test_stdin_is_empty_in_a_function(graded, reference):
 
 if sys.platform != "linux":  # pragma: no cover
     pytestmark = pytest.mark.skip("the sandbox is Linux-only")
+
+
+# ----------------------------------------------------------------- reading submissions (unit)
+
+def test_magics_are_recognised_only_where_a_statement_starts():
+    from autograder.submission import strip_magics
+
+    source = ("%timeit f()\n!ls -l\nfiles = !ls\nthreading.Thread?\n"
+              "msg = ('hello %s'\n       % name)\ntext = '''\n!not a shell line\n'''\n"
+              "def f():\n    %time g()\nx = 10 % 3\ny = a \\\n  % b\n")
+    out = strip_magics(source).split("\n")
+    assert len(out) == len(source.split("\n")), "line numbers are kept"
+    assert [line.strip().startswith("pass  # [kit] not run:") for line in out[:4]] == [True] * 4
+    assert out[5] == "       % name)" and out[7] == "!not a shell line"
+    assert out[10] == "    pass  # [kit] not run: %time g()"
+    assert out[11] == "x = 10 % 3" and out[13] == "  % b"
+    compile(strip_magics(source), "<nb>", "exec")
+
+
+def test_submission_reading_limits(tmp_path, monkeypatch):
+    from autograder import submission
+
+    path = tmp_path / "threads.py"
+    path.write_bytes(b"x = 1\n" * 10)
+    monkeypatch.setattr(submission, "MAX_BYTES", 32)
+    sub = submission.load_submission(path, PS, {})
+    assert sub.problem is not None and "too large" in sub.problem.en and "太大" in sub.problem.zh
+    monkeypatch.undo()
+    bom = tmp_path / "bom.ipynb"
+    bom.write_bytes(b"\xef\xbb\xbf" + _notebook([nbformat.v4.new_code_cell("x = 1")]))
+    assert submission.load_submission(bom, PS, {}).problem is None
+    with pytest.raises(submission.SubmissionError):
+        submission.load_submission(tmp_path / "nothing.py", PS, {})
