@@ -42,7 +42,8 @@ from autograder.i18n import Msg
 from autograder.stacks import HELPERS_FILE, VISIBLE_FILE, Locator, describe_exception, stuck_threads
 
 OUTPUT_LIMIT = 16 * 1024 * 1024  # bytes a child may write to a file (its stdout/stderr included)
-PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PR_SET_CHILD_SUBREAPER = 36
 
 THREAD_ERRORS: list[dict[str, Any]] = []
 LOCATOR: Locator | None = None  # set in main(); checks use it to describe stuck threads
@@ -113,17 +114,28 @@ def finish(spec: dict, result: dict) -> None:
         os._exit(0)
 
 
-def _become_subreaper() -> bool:
-    """Adopt the orphans of every process below this one (Linux), so that a daemon that
-    double-forks and calls ``os.setsid()`` stays our descendant."""
+def _prctl(option: int, value: int) -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
         import ctypes
 
-        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        return ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
+
+
+def _become_subreaper() -> bool:
+    """Adopt the orphans of every process below this one (Linux), so that a daemon that
+    double-forks and calls ``os.setsid()`` stays our descendant."""
+    return _prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def _die_with(parent: int) -> None:
+    """Be killed when ``parent`` dies (Linux): a grader that is itself killed (Ctrl-C, a batch
+    system's limit) takes its children along instead of leaving a stuck one spinning."""
+    if _prctl(PR_SET_PDEATHSIG, signal.SIGKILL) and os.getppid() != parent:
+        os._exit(1)  # it died before we asked
 
 
 def _supervise() -> None:
@@ -140,9 +152,11 @@ def _supervise() -> None:
     if not _become_subreaper():
         return
     signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+    supervisor = os.getpid()
     worker = os.fork()
     if worker == 0:
         _SUPERVISED = True
+        _die_with(supervisor)
         return
     _, status = os.waitpid(worker, 0)
     _end_descendants()
@@ -296,6 +310,7 @@ def main(spec_path: str) -> None:
     # (the parent reports "printed too much").
     signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _die_with(int(spec.get("parent_pid") or os.getppid()))
     _supervise()
     faulthandler.register(signal.SIGUSR1, file=open(spec["result_path"] + ".stacks", "w"), all_threads=True)
     global LOCATOR

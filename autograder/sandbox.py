@@ -18,7 +18,9 @@ daemon) leaves the child's session and its process group, so more nets catch it:
 * every child carries ``KIT_SANDBOX_RUN=<unique tag>`` in its environment, which its
   descendants inherit: the parent kills every process with its run's tag;
 * the parent holds the child unreaped (a zombie) while it sweeps, so the child's
-  pid, group and session ids cannot be reused by an unrelated process meanwhile.
+  pid, group and session ids cannot be reused by an unrelated process meanwhile;
+* the supervisor and the worker die with their parent (``PR_SET_PDEATHSIG``), so a
+  grader that is itself killed does not leave a stuck check spinning.
 
 What can still escape: a process that kills the supervisor itself (the worker's
 parent) and then leaves the session with a cleared environment. Only a kernel
@@ -199,7 +201,7 @@ def _wait_unreaped(proc: subprocess.Popen, timeout: float) -> bool:
 def run_child(spec: dict, workdir: Path, tag: str) -> ChildRun:
     """Run ``autograder.child`` with ``spec`` in ``workdir``; never raises for what the child does."""
     result_path = workdir / f"{tag}.result.json"
-    spec = dict(spec, result_path=str(result_path))
+    spec = dict(spec, result_path=str(result_path), parent_pid=os.getpid())
     spec_path = workdir / f"{tag}.spec.json"
     spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
     out_path, err_path = workdir / f"{tag}.stdout", workdir / f"{tag}.stderr"

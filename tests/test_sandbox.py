@@ -7,6 +7,7 @@ tests do not depend on any problem set's content.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -26,9 +27,9 @@ from autograder.stacks import VISIBLE_FILE, Locator, fault_stacks
 from autograder.submission import notebook_code
 
 try:  # tests/ may or may not be a package
-    from tests.conftest import MARK, leftovers
+    from tests.conftest import KIT_ROOT, MARK, leftovers
 except ImportError:  # pragma: no cover
-    from conftest import MARK, leftovers
+    from conftest import KIT_ROOT, MARK, leftovers
 
 if sys.platform != "linux":  # pragma: no cover
     pytest.skip("the sandbox is Linux-only", allow_module_level=True)
@@ -417,3 +418,29 @@ def test_freeze_tree_stops_every_descendant(marked):
         sandbox.kill_session(proc.pid, extra=frozen)
         proc.wait()
     assert leftovers("-", token) == []
+
+
+def test_children_die_with_a_killed_grader(tmp_path, marked):
+    """A grader killed mid-check (Ctrl-C, a batch system's limit) takes its child along,
+    even one stuck in a C call holding the GIL, which no watchdog can end."""
+    started = tmp_path / "started"
+    child = Child(tmp_path, f"open({str(started)!r}, 'w').close()\nsum(range(10 ** 12))\n")
+    driver = tmp_path / "driver.py"
+    driver.write_text(textwrap.dedent(f"""
+        import json, sys
+        from pathlib import Path
+        from autograder import sandbox
+        sandbox.run_child(json.loads(sys.argv[1]), Path({str(tmp_path)!r}), "killed")
+    """), encoding="utf-8")
+    spec = child.spec("probe", names=[], import_timeout=600, check_timeout=0)
+    grader = subprocess.Popen([sys.executable, str(driver), json.dumps(spec)], cwd=KIT_ROOT)
+    deadline = time.monotonic() + 30
+    while not started.exists():  # the check is running
+        assert time.monotonic() < deadline and grader.poll() is None, "the check never started"
+        time.sleep(0.02)
+    below = psutil.Process(grader.pid).children(recursive=True)
+    assert len(below) == 2  # the supervisor and its worker
+    grader.kill()
+    grader.wait()
+    _, alive = psutil.wait_procs(below, timeout=10)
+    assert alive == []
