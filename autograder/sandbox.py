@@ -180,6 +180,21 @@ def kill_session(sid: int, tag: str | None = None, since: float = 0.0,
             alive = [p for p in alive if _alive(p)]
 
 
+def _ask_for_stacks(leader: int) -> None:
+    """SIGUSR1 (the worker's faulthandler dumps every thread) to the child's group, and to the
+    worker if it left the group (a student's ``os.setsid()``), never twice to one process."""
+    try:
+        os.killpg(leader, signal.SIGUSR1)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        for proc in psutil.Process(leader).children():
+            if os.getpgid(proc.pid) != leader:
+                proc.send_signal(signal.SIGUSR1)
+    except (psutil.Error, ProcessLookupError, PermissionError):
+        pass
+
+
 def _wait_unreaped(proc: subprocess.Popen, timeout: float) -> bool:
     """Wait until ``proc`` exits, leaving it a zombie (not reaped); False on timeout."""
     try:
@@ -224,10 +239,7 @@ def run_child(spec: dict, workdir: Path, tag: str) -> ChildRun:
         try:
             if not _wait_unreaped(proc, hard_limit):
                 killed = True
-                try:
-                    os.killpg(proc.pid, signal.SIGUSR1)  # faulthandler dumps every thread
-                except ProcessLookupError:
-                    pass
+                _ask_for_stacks(proc.pid)
                 time.sleep(0.3)
                 frozen = freeze_tree(proc.pid)
         finally:

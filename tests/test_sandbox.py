@@ -444,3 +444,12 @@ def test_children_die_with_a_killed_grader(tmp_path, marked):
     grader.wait()
     _, alive = psutil.wait_procs(below, timeout=10)
     assert alive == []
+
+
+def test_stacks_and_cleanup_of_a_worker_that_left_its_session(tmp_path, marked):
+    child = Child(tmp_path, "import os\ndef run():\n    os.setsid()\n    total = sum(range(10 ** 12))\n")
+    run = child.visible("run()", import_timeout=1, check_timeout=0.2)
+    assert run.killed
+    outcome, msg = child.message(run, limit=0.2)
+    assert outcome == "timeout"
+    assert "threads.py, line 4, in run(): total = sum(range(10 ** 12))" in msg.en
