@@ -195,12 +195,17 @@ def notebook_child(folder: Path, cells: list[str]) -> Child:
 
 def test_notebook_locations_name_the_cell_and_its_line(tmp_path, marked):
     child = notebook_child(tmp_path, ["import threading", "x = 1\n%time x",
-                                      "def run():\n    threading.Event().wait()"])
+                                      "def run():\n    threading.Event().wait()",
+                                      "def boom(n):\n    # a comment\n    return 10 // n"])
     run = child.visible("run()", check_timeout=0.3)
     assert "threads.ipynb, cell 4, line 2, in run(): threading.Event().wait()" in run.result["message"]["en"]
     assert "threads.ipynb 第 4 个单元格第 2 行" in run.result["message"]["zh"]
-    raised = child.visible("raise_here = 1\nassert raise_here == 2")
-    assert "visible test, line 2" in raised.result["message"]["en"]
+    raised = child.visible("boom(0)").result
+    assert raised["outcome"] == "error"
+    assert "ZeroDivisionError" in raised["message"]["en"]
+    assert "threads.ipynb, cell 5, line 3, in boom(): return 10 // n" in raised["message"]["en"]
+    failed = child.visible("raise_here = 1\nassert raise_here == 2")
+    assert "visible test, line 2" in failed.result["message"]["en"]
 
 
 def test_locator_maps_module_lines_to_cells():
