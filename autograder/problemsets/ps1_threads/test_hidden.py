@@ -63,7 +63,7 @@ def test_low_level_args_and_threads(threads):
 def test_low_level_waits_for_slow_jobs(threads):
     finished = []
 
-    def quick():
+    def quick(*_):
         finished.append("quick")
 
     def slow(seconds):
@@ -83,10 +83,10 @@ def test_low_level_waits_for_slow_jobs(threads):
 def test_low_level_raising_job(threads):
     finished = []
 
-    def ok():
+    def ok(*_):
         finished.append("ok")
 
-    def broken():
+    def broken(*_):
         raise ValueError("这个任务出错了 / this job fails")
 
     call(threads.run_low_level, [(broken, ()), (ok, ())])
@@ -100,7 +100,7 @@ SPIN_LINES = 2000  # lines a waiting thread may run while the jobs block for 0.8
 @check("run_low_level", points=2, en="waits without busy-waiting (no spinning loop)",
        zh="等待时不忙等（不空转）")
 def test_low_level_no_busy_wait(threads):
-    def slow():
+    def slow(*_):
         threading.Event().wait(0.8)
 
     lines = call(threads.run_low_level, [(slow, ()), (slow, ())], count_lines=True).lines
@@ -163,7 +163,7 @@ def test_greet_concurrent(threads):
 def test_greet_joined(threads):
     finished = []
 
-    def greet(name):
+    def greet(*name):  # any arguments: this check is about joining, not about args
         threading.Event().wait(0.3)
         finished.append(name)
 
@@ -211,9 +211,9 @@ def test_loops_concurrent(threads):
 def test_loops_joined(threads):
     finished = []
 
-    def loop(name, seconds):
-        threading.Event().wait(seconds)
-        finished.append(name)
+    def loop(*args):
+        threading.Event().wait(0.4 if args[:1] == ("LOOP1",) else 0.2)
+        finished.append(args[0] if args else None)
 
     call(threads.run_loops, {"LOOP1": 0.4, "LOOP2": 0.2}, loop)
     expect(sorted(finished) == ["LOOP1", "LOOP2"],
