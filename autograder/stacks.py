@@ -80,7 +80,11 @@ def stuck_threads(loc: Locator, skip: set[int] | None = None, limit: int = 3) ->
     skip = skip or set()
     by_ident = {t.ident: t for t in threading.enumerate()}
     lines: list[Msg] = []
-    for ident, frame in sorted(sys._current_frames().items()):
+    def by_name(item: tuple[int, FrameType]) -> tuple[str, int]:  # idents are addresses: not a stable order
+        thread = by_ident.get(item[0])
+        return (thread.name if thread is not None else "~", item[0])
+
+    for ident, frame in sorted(sys._current_frames().items(), key=by_name):
         if ident in skip:
             continue
         summary = traceback.extract_stack(frame)
