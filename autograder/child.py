@@ -29,6 +29,7 @@ import importlib.util
 import json
 import linecache
 import os
+import re
 import resource
 import signal
 import sys
@@ -90,6 +91,23 @@ class _Watchdog(threading.Thread):
         finish(self.spec, {"outcome": "timeout", "message": msg.to_dict()})
 
 
+_LOCALS_QUALIFIER = re.compile(r"\b[\w]+\.<locals>\.")
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_GRADER_MODULE = re.compile(r"\bautograder(?:\.[\w]+)+")
+
+
+def scrub(text: str) -> str:
+    """Remove what would reveal hidden tests or vary between runs from a message.
+
+    Python's own error texts name callables by qualified name, e.g.
+    ``test_greet_joined.<locals>.greet() takes 1 positional argument``: the hidden
+    test's name must not reach the student. Object addresses differ on every run.
+    """
+    text = _LOCALS_QUALIFIER.sub("", text)
+    text = _ADDRESS.sub("", text)
+    return _GRADER_MODULE.sub("grader", text)
+
+
 def finish(spec: dict, result: dict) -> None:
     """Write the result once and leave at once (leaked threads cannot keep us alive)."""
     global _done
@@ -100,6 +118,8 @@ def finish(spec: dict, result: dict) -> None:
         errors = _thread_error_msg()
         if errors and result["outcome"] != "passed":
             result["message"] = (Msg.from_dict(result.get("message")) + errors).to_dict()
+        if "message" in result:
+            result["message"] = {lang: scrub(text) for lang, text in Msg.from_dict(result["message"]).to_dict().items()}
         tmp = spec["result_path"] + ".tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(result, fh, ensure_ascii=False)

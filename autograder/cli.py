@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -29,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("submission", type=Path, help="the student's .py, .ipynb, or a folder holding one")
         p.add_argument("--lang", choices=LANGS, default=None, help="feedback language (default: from the locale)")
         p.add_argument("--jobs", type=int, default=None, help="checks run at once (default: 2 per core, at most 8)")
+        p.add_argument("--python", default=None, metavar="PATH",
+                       help="run the student's code with this CPython (3.10+) instead of the grader's own")
 
     grade = sub.add_parser("grade", help="grade a submission with every test, visible and hidden")
     common(grade)
@@ -65,7 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     lang = args.lang or default_lang()
     try:
         get_problem_set(args.problem_set)
-        result = grade(args.problem_set, args.submission, visible_only=args.command == "check", jobs=args.jobs)
+        if args.python and not shutil.which(args.python):
+            return _die(f"no such Python interpreter: {args.python}")
+        result = grade(args.problem_set, args.submission, visible_only=args.command == "check", jobs=args.jobs,
+                       python=shutil.which(args.python) if args.python else None)
     except KeyError as exc:
         return _die(str(exc.args[0]))
     except SubmissionError as exc:

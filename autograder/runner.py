@@ -105,6 +105,7 @@ class GradingContext:
     jobs: int
     import_timeout: float = 0.0  # 0: the problem set's
     check_timeout: float = 0.0  # 0: each check's own limit, else the problem set's; else: every check's
+    python: str = ""  # the interpreter that runs the student's code; "" for the grader's own
     import_problem: Msg | None = None
     present: set[str] = field(default_factory=set)
     results: dict[str, TestResult] = field(default_factory=dict)
@@ -131,6 +132,7 @@ class GradingContext:
             "cell_starts": sub.cell_starts,
             "cell_numbers": sub.cell_numbers,
             "import_timeout": self.import_timeout,
+            "python": self.python,
         }
 
     def prepare(self) -> None:
@@ -223,8 +225,10 @@ def run_checks(ctx: GradingContext, *, visible_only: bool) -> list[TestResult]:
     if not visible_only:
         paths.append(str(ctx.ps.folder / "test_hidden.py"))
     backstop = ctx.ps.import_timeout + 3 * ctx.ps.check_timeout + 60
-    if threading.current_thread() is not threading.main_thread():
-        backstop = 0  # pytest-timeout's thread method would os._exit the caller; children keep their own limits
+    if threading.current_thread() is not threading.main_thread() or "PYTEST_CURRENT_TEST" in os.environ:
+        # Off in a thread (pytest-timeout's thread method would os._exit the caller) and inside an
+        # outer pytest run (a nested SIGALRM would cancel the outer one). Children keep their limits.
+        backstop = 0
     args = [*paths, "-c", str(INI), "--rootdir", str(ctx.ps.folder), "-p", "no:cacheprovider",
             "-q", "-o", f"timeout={backstop:g}", "-o", "timeout_method=signal"]
     buffer = io.StringIO()
@@ -237,11 +241,13 @@ def run_checks(ctx: GradingContext, *, visible_only: bool) -> list[TestResult]:
 
 def grade(problem_set: str, submission: Path | str, *, visible_only: bool = False,
           jobs: int | None = None, check_timeout: float | None = None,
-          import_timeout: float | None = None) -> GradeResult:
+          import_timeout: float | None = None, python: str | None = None) -> GradeResult:
     """Grade ``submission`` against ``problem_set``; raises only for the grader's own problems.
 
     ``check_timeout`` (seconds) replaces the time limit of every check, ``import_timeout`` the
     problem set's import limit; both default to the problem set's own (tests use small ones).
+    ``python`` runs the student's code with another CPython (3.10 or newer; the child side
+    of the grader needs only the standard library).
     """
     started = time.monotonic()
     ps = get_problem_set(problem_set)
@@ -249,7 +255,8 @@ def grade(problem_set: str, submission: Path | str, *, visible_only: bool = Fals
     sub = load_submission(Path(submission), ps, locked_sources(content))
     workdir = Path(tempfile.mkdtemp(prefix=f"kit-{ps.short}-"))
     ctx = GradingContext(ps, content, sub, workdir, jobs or default_jobs(),
-                         import_timeout=import_timeout or 0.0, check_timeout=check_timeout or 0.0)
+                         import_timeout=import_timeout or 0.0, check_timeout=check_timeout or 0.0,
+                         python=python or "")
     try:
         ctx.prepare()
         tests = run_checks(ctx, visible_only=visible_only)

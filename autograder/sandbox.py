@@ -227,7 +227,7 @@ def run_child(spec: dict, workdir: Path, tag: str) -> ChildRun:
     since = time.time() - 2.0  # process start times are known to the clock tick, boot time to the second
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.child", str(spec_path)],
+            [spec.get("python") or sys.executable, "-m", "autograder.child", str(spec_path)],
             cwd=workdir,
             stdin=subprocess.DEVNULL,
             stdout=out,
