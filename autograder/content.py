@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from autograder.catalog import ProblemSet
@@ -147,7 +147,7 @@ class ProblemSetContent:
         return "\n\n\n".join(parts) + "\n"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(path: Path) -> list[Cell]:
     return parse_cells(path.read_text(encoding="utf-8"), str(path)) if path.exists() else []
 

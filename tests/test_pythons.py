@@ -43,7 +43,8 @@ def graded_here(tmp_path_factory) -> dict[str, tuple[dict[str, Path], dict[str, 
             paths[name] = folder / f"{name}.py"
             paths[name].write_text(source, encoding="utf-8")
         with ThreadPoolExecutor(4) as pool:
-            out[ps_id] = (paths, dict(zip(paths, pool.map(lambda n: grade_cli(paths[n]), paths), strict=True)))
+            grades = list(pool.map(grade_cli, paths.values()))
+        out[ps_id] = (paths, dict(zip(paths, grades, strict=True)))
     return out
 
 
