@@ -122,18 +122,18 @@ record = []
 
 
 def loop1(in1):
-    _time.sleep(0.3)
+    _time.sleep(0.2)
     record.append(("loop1", in1))
 
 
 def loop2(in1, in2):
-    _time.sleep(0.2)
+    _time.sleep(0.15)
     record.append(("loop2", in1, in2))
 
 
 run_with_limit(run_low_level, [(loop1, ("王老大",)), (loop2, ("王大鹏", "王晓鹏"))])
-assert sorted(record) == [("loop1", "王老大"), ("loop2", "王大鹏", "王晓鹏")], (
-    f"返回时完成的任务 / jobs finished when it returned: {record}")
+assert len(record) == 2, "run_low_level 返回时还有任务没有结束 / run_low_level returned before every job had finished"
+assert sorted(record) == [("loop1", "王老大"), ("loop2", "王大鹏", "王晓鹏")], f"任务收到 / the jobs got: {record}"
 print("✓ run_low_level")
 
 # %% [hint] run_low_level
@@ -184,13 +184,15 @@ def greet_all(names, greet):
 greeted = []
 
 
-def greet(name):
+def greet(*name):
     assert in_worker_thread(), "greet 应该在你创建的线程里运行 / greet should run in a thread you started"
+    time.sleep(0.2)
     greeted.append(name)
 
 
 run_with_limit(greet_all, ["王老大", "王大鹏", "王晓鹏"], greet)
-assert sorted(greeted) == sorted(["王老大", "王大鹏", "王晓鹏"]), f"greet 收到 / greet got: {greeted}"
+assert len(greeted) == 3, "greet_all 返回时还有问候没有结束 / greet_all returned before every greeting had finished"
+assert sorted(greeted) == sorted([("王老大",), ("王大鹏",), ("王晓鹏",)]), f"greet 收到 / greet got: {sorted(greeted)}"
 print("✓ greet_all")
 
 # %% [hint] greet_all
@@ -248,7 +250,8 @@ def loop(name, seconds):
 
 
 run_with_limit(run_loops, {"LOOP1": 0.3, "LOOP2": 0.2}, loop)
-assert sorted(ran) == [("LOOP1", 0.3), ("LOOP2", 0.2)], f"运行了 / ran: {ran}"
+assert len(ran) == 2, "run_loops 返回时还有 loop 没有结束 / run_loops returned before every loop had finished"
+assert sorted(ran) == [("LOOP1", 0.3), ("LOOP2", 0.2)], f"loop 收到 / loop got: {sorted(ran)}"
 print("✓ run_loops")
 
 # %% [hint] run_loops
@@ -407,6 +410,7 @@ def second():
 
 
 run_with_limit(run_in_order, first, second)
+assert len(calls) == 2, "run_in_order 在两个调用都返回之前就返回了 / run_in_order returned before both calls had returned"
 assert calls == [("first", True), ("second", True)], f"调用顺序 / calls: {calls}"
 print("✓ run_in_order")
 
