@@ -75,35 +75,47 @@ def _thread_label(thread: threading.Thread | None, ident: int) -> Msg:
     return Msg(f"线程 {thread.name}", f"thread {thread.name}")
 
 
-def stuck_threads(loc: Locator, skip: set[int] | None = None, limit: int = 3) -> Msg:
-    """Where every live thread is in the student's code right now."""
-    skip = skip or set()
-    by_ident = {t.ident: t for t in threading.enumerate()}
-    lines: list[Msg] = []
-    def by_name(item: tuple[int, FrameType]) -> tuple[str, int]:  # idents are addresses: not a stable order
-        thread = by_ident.get(item[0])
-        return (thread.name if thread is not None else "~", item[0])
+Frame = tuple[str, int, str]  # (file, line, function), as both live stacks and faulthandler dumps give them
 
-    for ident, frame in sorted(sys._current_frames().items(), key=by_name):
-        if ident in skip:
-            continue
-        summary = traceback.extract_stack(frame)
-        student = _student_frames(summary, loc)
+
+def _describe_threads(threads: list[tuple[Msg, list[Frame]]], loc: Locator, limit: int, inside: Msg) -> Msg:
+    """One block per thread that is in the student's code: its label, its last few student
+    frames (outermost first), and the non-student call it is inside, if any."""
+    lines: list[Msg] = []
+    for label, frames in threads:
+        student = [f for f in frames if loc.is_student(f[0])]
         if not student:
             continue
-        label = _thread_label(by_ident.get(ident), ident)
         lines.append(label + Msg("：", ":"))
-        for f in student[-limit:]:
-            lines.append(Msg.same("    ") + loc.frame_line(f.filename, f.lineno or 0, f.name))
-        inner = summary[-1]
-        if not loc.is_student(inner.filename):
-            lines.append(Msg(f"      （正在 {inner.name}() 里等待）", f"      (waiting inside {inner.name}())"))
+        for filename, lineno, func in student[-limit:]:
+            lines.append(Msg.same("    ") + loc.frame_line(filename, lineno, func))
+        filename, _, func = frames[-1]
+        if not loc.is_student(filename):
+            lines.append(inside.format(func=func))
     if not lines:
         return Msg("（没有线程停在你的代码里）", "(no thread is inside your code)")
     out = lines[0]
     for line in lines[1:]:
         out = out + Msg.same("\n") + line
     return out
+
+
+def stuck_threads(loc: Locator, skip: set[int] | None = None, limit: int = 3) -> Msg:
+    """Where every live thread is in the student's code right now."""
+    skip = skip or set()
+    by_ident = {t.ident: t for t in threading.enumerate()}
+
+    def by_name(item: tuple[int, FrameType]) -> tuple[str, int]:  # idents are addresses: not a stable order
+        thread = by_ident.get(item[0])
+        return (thread.name if thread is not None else "~", item[0])
+
+    threads = []
+    for ident, frame in sorted(sys._current_frames().items(), key=by_name):
+        if ident not in skip:
+            frames = [(f.filename, f.lineno or 0, f.name) for f in traceback.extract_stack(frame)]
+            threads.append((_thread_label(by_ident.get(ident), ident), frames))
+    return _describe_threads(threads, loc, limit,
+                             Msg("      （正在 {func}() 里等待）", "      (waiting inside {func}())"))
 
 
 FAULT_THREAD = re.compile(r"^(?:Current thread|Thread) 0x[0-9a-fA-F]+")
@@ -118,38 +130,27 @@ def fault_stacks(dump: str, loc: Locator, limit: int = 3) -> Msg:
     outside the student's code (the grader's own) are left out, as in
     :func:`stuck_threads`.
     """
-    threads: list[list[tuple[str, int, str]]] = []
+    dumped: list[list[Frame]] = []
     for line in dump.splitlines():
         if FAULT_THREAD.match(line):
-            threads.append([])
+            dumped.append([])
             continue
         match = FAULT_FRAME.match(line)
-        if match and threads:
-            threads[-1].append((match["file"], int(match["line"]), match["func"]))
-    lines: list[Msg] = []
+        if match and dumped:
+            dumped[-1].append((match["file"], int(match["line"]), match["func"]))
+    threads = []
     number = 0
-    for frames in threads:
+    for frames in dumped:
         frames.reverse()  # faulthandler lists the most recent call first
-        student = [f for f in frames if loc.is_student(f[0])]
-        if not student:
+        if not any(loc.is_student(f[0]) for f in frames):
             continue
         if frames[0][0] == "<frozen runpy>" or frames[0][0].endswith("runpy.py"):
             label = Msg("主线程", "main thread")
         else:
             number += 1
             label = Msg(f"线程 {number}", f"thread {number}")
-        lines.append(label + Msg("：", ":"))
-        for filename, lineno, func in student[-limit:]:
-            lines.append(Msg.same("    ") + loc.frame_line(filename, lineno, func))
-        inner = frames[-1]
-        if not loc.is_student(inner[0]):
-            lines.append(Msg(f"      （正在 {inner[2]}() 里）", f"      (inside {inner[2]}())"))
-    if not lines:
-        return Msg("（没有线程停在你的代码里）", "(no thread is inside your code)")
-    out = lines[0]
-    for line in lines[1:]:
-        out = out + Msg.same("\n") + line
-    return out
+        threads.append((label, frames))
+    return _describe_threads(threads, loc, limit, Msg("      （正在 {func}() 里）", "      (inside {func}())"))
 
 
 def frame_of(thread: threading.Thread) -> FrameType | None:
