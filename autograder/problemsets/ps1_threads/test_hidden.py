@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from autograder.checks import CallLog, call, check, expect, fail, settle
 
@@ -29,6 +30,19 @@ class Overlap:
             self.barrier.wait()
         except threading.BrokenBarrierError:
             self.broken = True
+
+
+def overlapping_calls(n: int, name: str, run: Callable[[CallLog], object]) -> tuple[CallLog, bool]:
+    """Run ``run(callback)``, where the student's code should call ``callback`` n times at once.
+
+    Returns the calls and whether they overlapped: every callback waits at a barrier
+    for the others, which a program running them one after another never passes.
+    """
+    overlap = Overlap(n)
+    log = CallLog(lambda *args: overlap.wait())
+    call(run, log, seconds=4.0, name=name)
+    settle(lambda: len(log.calls) >= n, BARRIER_WAIT + 1)  # returning early is another check's business
+    return log, not overlap.broken
 
 
 def _new_threads(before: set[threading.Thread], caller: threading.Thread) -> list[threading.Thread]:
@@ -147,13 +161,10 @@ def test_greet_threads(threads):
 @check("greet_all", points=2, en="all threads are started before any is joined",
        zh="先启动全部线程，再逐个 join")
 def test_greet_concurrent(threads):
-    overlap = Overlap(4)
-    log = CallLog(lambda name: overlap.wait())
-    call(threads.greet_all, NAMES[:4], log, seconds=4.0)
-    settle(lambda: len(log.calls) >= 4, BARRIER_WAIT + 1)
+    log, overlapped = overlapping_calls(4, "greet_all", lambda greet: threads.greet_all(NAMES[:4], greet))
     expect(len(log.calls) == 4, en="greet was called {n} times for 4 names", zh="4 个名字调用了 greet {n} 次",
            n=len(log.calls))
-    expect(not overlap.broken, en="the greetings ran one after another: start every thread first, then join them",
+    expect(overlapped, en="the greetings ran one after another: start every thread first, then join them",
            zh="问候是一个接一个运行的：先启动全部线程，再 join")
 
 
@@ -195,13 +206,11 @@ def test_loops_in_threads(threads):
 
 @check("run_loops", points=3, en="all loops run at the same time", zh="所有 loop 同时运行")
 def test_loops_concurrent(threads):
-    overlap = Overlap(3)
-    log = CallLog(lambda name, seconds: overlap.wait())
-    call(threads.run_loops, {"A": 0.01, "B": 0.02, "C": 0.03}, log, seconds=4.0)
-    settle(lambda: len(log.calls) >= 3, BARRIER_WAIT + 1)
+    log, overlapped = overlapping_calls(3, "run_loops",
+                                        lambda loop: threads.run_loops({"A": 0.01, "B": 0.02, "C": 0.03}, loop))
     expect(len(log.calls) == 3, en="loop was called {n} times for 3 entries", zh="3 项调用了 loop {n} 次",
            n=len(log.calls))
-    expect(not overlap.broken, en="the loops ran one after another: start every thread before joining any",
+    expect(overlapped, en="the loops ran one after another: start every thread before joining any",
            zh="这些 loop 是一个接一个运行的：先启动全部线程，再 join")
 
 
