@@ -14,11 +14,13 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from autograder.catalog import ProblemSet
 from autograder.i18n import Msg
+
+if TYPE_CHECKING:
+    import nbformat  # imported where a notebook is read: it costs most of the grader's start-up
 
 MAGIC_LINE = re.compile(r"^(\s*)(?:[%!]|[\w.,\s\[\]]+=\s*[%!]|\?{1,2}[\w.]+\s*$|[\w.]+\?{1,2}\s*$)")
 MAX_BYTES = 64 * 1024 * 1024  # a bigger file is not a course submission: not read whole
@@ -178,6 +180,8 @@ def load_submission(path: Path, ps: ProblemSet, locked_sources: dict[str, str]) 
             f"{display} is too large (over {MAX_BYTES // 2**20} MiB) to be a submission."))
     if path.suffix == ".ipynb":
         try:
+            import nbformat
+
             nb = nbformat.reads(data.decode("utf-8-sig"), as_version=4)
             nbformat.validate(nb)
         except Exception as exc:  # noqa: BLE001 - any malformed notebook is a verdict, not a crash
