@@ -98,13 +98,6 @@ class CallLog:
             return [c.thread for c in self.calls]
 
 
-def thread_errors() -> list[dict[str, str]]:
-    """Exceptions raised so far in the student's threads (from ``threading.excepthook``)."""
-    from autograder import child
-
-    return list(child.THREAD_ERRORS)
-
-
 CALLER_THREAD_NAME = "kit-caller"
 
 

@@ -204,26 +204,17 @@ def _end_descendants() -> None:
     if not _has_children():
         return
     try:
-        import psutil
+        import psutil  # imported here: the child side otherwise needs only the standard library
 
-        me = psutil.Process()
-        found: dict[int, Any] = {}
-        for _ in range(50):  # stopped processes cannot fork: stop until no new one appears
-            new = [p for p in me.children(recursive=True) if p.pid not in found]
-            if not new:
-                break
-            for proc in new:
-                found[proc.pid] = proc
-                try:
-                    proc.send_signal(signal.SIGSTOP)
-                except psutil.Error:
-                    pass
-        for proc in found.values():
+        from autograder.sandbox import stop_descendants
+
+        found = stop_descendants(os.getpid())
+        for proc in found:
             try:
                 proc.kill()
             except psutil.Error:
                 pass
-        psutil.wait_procs(list(found.values()), timeout=1.0)  # orphans are ours to reap
+        psutil.wait_procs(found, timeout=1.0)  # orphans are ours to reap
     except Exception:  # noqa: BLE001 - the parent's sweep is the next net
         pass
 

@@ -65,16 +65,14 @@ def locked_sources(content: ProblemSetContent) -> dict[str, str]:
     return {"setup": content.setup_code(), "helpers": content.helpers_code()}
 
 
-def interpret(run: ChildRun, *, limit: float, module_path: str, display: str,
-              loc: Locator | None = None) -> tuple[str, Msg]:
+def interpret(run: ChildRun, *, limit: float, loc: Locator) -> tuple[str, Msg]:
     """A child's outcome and message, also when it died without writing a result.
 
-    ``loc`` maps lines back to notebook cells; without it lines are the module's.
+    ``loc`` names the student's file and maps lines back to notebook cells.
     """
     if run.result is not None:
         return run.result["outcome"], Msg.from_dict(run.result.get("message"))
     if run.killed:
-        loc = loc or Locator(module_path, display)
         msg = Msg(f"超时：{limit:g} 秒内没有完成，并且程序没有响应（可能卡在不释放 GIL 的调用里）。",
                   f"Timed out after {limit:g} s and the program did not respond "
                   f"(possibly stuck in a call that holds the GIL).")
@@ -145,8 +143,7 @@ class GradingContext:
         names = sorted({n for ex in self.ps.exercises for n in ex.names})
         spec = dict(self.base_spec(), kind="probe", names=names, check_timeout=0)
         run = run_child(spec, self.workdir, "probe")
-        outcome, msg = interpret(run, limit=self.import_timeout, module_path=str(self.module_path),
-                                 display=sub.display, loc=self.locator())
+        outcome, msg = interpret(run, limit=self.import_timeout, loc=self.locator())
         if outcome == "passed":
             self.present = set(run.result.get("present", []))
         else:
@@ -191,8 +188,7 @@ class GradingContext:
         if chk.on_timeout is not None:
             spec["on_timeout"] = chk.on_timeout.to_dict()
         run = run_child(spec, self.workdir, f"check{index:03d}")
-        outcome, msg = interpret(run, limit=limit, module_path=str(self.module_path),
-                                 display=self.submission.display, loc=self.locator())
+        outcome, msg = interpret(run, limit=limit, loc=self.locator())
         passed = outcome == "passed"
         output = ""
         if not passed:

@@ -130,22 +130,27 @@ def freeze_tree(leader: int) -> list[psutil.Process]:
     Only call this while ``leader`` is unreaped (its pid cannot belong to anyone else).
     A stopped process cannot fork, and orphans stay descendants of a living subreaper.
     """
-    frozen: dict[int, psutil.Process] = {}
     try:
         os.killpg(leader, signal.SIGSTOP)
     except (ProcessLookupError, PermissionError):
         pass
+    return stop_descendants(leader)
+
+
+def stop_descendants(pid: int) -> list[psutil.Process]:
+    """SIGSTOP every descendant of ``pid`` until no new one appears (a stopped process cannot fork)."""
+    stopped: dict[int, psutil.Process] = {}
     for _ in range(50):
-        new = [p for p in _tree(leader) if p.pid not in frozen]
+        new = [p for p in _tree(pid) if p.pid not in stopped]
         if not new:
             break
         for proc in new:
-            frozen[proc.pid] = proc
+            stopped[proc.pid] = proc
             try:
                 proc.send_signal(signal.SIGSTOP)
             except psutil.Error:
                 pass
-    return list(frozen.values())
+    return list(stopped.values())
 
 
 def kill_session(sid: int, tag: str | None = None, since: float = 0.0,

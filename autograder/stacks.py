@@ -16,6 +16,7 @@ import traceback
 from dataclasses import dataclass, field
 from types import FrameType, TracebackType
 
+from autograder.checks import CALLER_THREAD_NAME
 from autograder.i18n import Msg
 
 VISIBLE_FILE = "<visible test>"
@@ -70,7 +71,7 @@ def _thread_label(thread: threading.Thread | None, ident: int) -> Msg:
         return Msg(f"线程 {ident}", f"thread {ident}")
     if thread is threading.main_thread():
         return Msg("主线程", "main thread")
-    if thread.name == "kit-caller":
+    if thread.name == CALLER_THREAD_NAME:
         return Msg("调用你的函数的线程", "the thread that called your function")
     return Msg(f"线程 {thread.name}", f"thread {thread.name}")
 
@@ -151,7 +152,3 @@ def fault_stacks(dump: str, loc: Locator, limit: int = 3) -> Msg:
             label = Msg(f"线程 {number}", f"thread {number}")
         threads.append((label, frames))
     return _describe_threads(threads, loc, limit, Msg("      （正在 {func}() 里）", "      (inside {func}())"))
-
-
-def frame_of(thread: threading.Thread) -> FrameType | None:
-    return sys._current_frames().get(thread.ident or -1)

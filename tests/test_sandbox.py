@@ -78,8 +78,7 @@ class Child:
         return Locator(str(self.path), self.display, self.cell_starts, self.cell_numbers)
 
     def message(self, run: sandbox.ChildRun, limit: float = 2) -> tuple[str, object]:
-        outcome, msg = interpret(run, limit=limit, module_path=str(self.path), display=self.display,
-                                 loc=self.locator())
+        outcome, msg = interpret(run, limit=limit, loc=self.locator())
         return outcome, msg
 
 
