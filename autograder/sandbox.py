@@ -132,9 +132,28 @@ def freeze_tree(leader: int) -> list[psutil.Process]:
     """
     try:
         os.killpg(leader, signal.SIGSTOP)
-    except (ProcessLookupError, PermissionError):
+        _wait_stopped([psutil.Process(leader)])
+    except (ProcessLookupError, PermissionError, psutil.Error):
         pass
     return stop_descendants(leader)
+
+
+def _wait_stopped(procs: list[psutil.Process], timeout: float = 0.5) -> None:
+    """Until each process is really stopped (or gone): SIGSTOP is delivered asynchronously,
+    and a process that has been sent it but still runs can fork once more (bounded)."""
+    deadline = time.monotonic() + timeout
+    pending = procs
+    while pending and time.monotonic() < deadline:
+        pending = [p for p in pending if _status(p) not in (psutil.STATUS_STOPPED, psutil.STATUS_ZOMBIE, None)]
+        if pending:
+            time.sleep(0.002)
+
+
+def _status(proc: psutil.Process) -> str | None:
+    try:
+        return proc.status()
+    except psutil.Error:
+        return None
 
 
 def stop_descendants(pid: int) -> list[psutil.Process]:
@@ -150,6 +169,7 @@ def stop_descendants(pid: int) -> list[psutil.Process]:
                 proc.send_signal(signal.SIGSTOP)
             except psutil.Error:
                 pass
+        _wait_stopped(new)  # only then can a rescan be sure nothing new is being forked
     return list(stopped.values())
 
 
