@@ -32,15 +32,20 @@ class CheckSpec:
     title: Msg
     timeout: float | None = None  # seconds; the problem set's check_timeout when None
     on_timeout: Msg | None = None  # a hint added when the check times out
+    scheduled: bool = False  # import the student's module for controlled runs (autograder.interleave)
 
 
 def check(exercise: str, *, points: float, en: str, zh: str, timeout: float | None = None,
-          on_timeout_en: str | None = None, on_timeout_zh: str | None = None) -> Callable:
-    """Mark a function as a graded check of ``exercise`` worth ``points``."""
+          on_timeout_en: str | None = None, on_timeout_zh: str | None = None, scheduled: bool = False) -> Callable:
+    """Mark a function as a graded check of ``exercise`` worth ``points``.
+
+    ``scheduled=True`` gives the check a module imported with scheduling points and the
+    kit's primitives, for :func:`autograder.interleave.explore`.
+    """
     hint = Msg(on_timeout_zh or "", on_timeout_en or "") if on_timeout_en or on_timeout_zh else None
 
     def mark(func: Callable) -> Callable:
-        func.kit_check = CheckSpec(exercise, float(points), Msg(zh, en), timeout, hint)
+        func.kit_check = CheckSpec(exercise, float(points), Msg(zh, en), timeout, hint, scheduled)
         return func
 
     return mark

@@ -256,6 +256,12 @@ def _import_student(spec: dict, loc: Locator) -> Any:
     folder = os.path.dirname(path)
     if folder not in sys.path:
         sys.path.insert(0, folder)  # spawned children import the module by name
+    if spec.get("instrument"):
+        from autograder.interleave.loader import load_instrumented
+
+        if spec.get("schedule"):
+            os.environ["KIT_SCHEDULE"] = spec["schedule"]
+        return load_instrumented(name, path)
     module_spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module

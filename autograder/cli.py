@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--jobs", type=int, default=None, help="checks run at once (default: 2 per core, at most 8)")
         p.add_argument("--python", default=None, metavar="PATH",
                        help="run the student's code with this CPython (3.10+) instead of the grader's own")
+        p.add_argument("--schedule", default=None, metavar="SCHEDULE",
+                       help="replay one thread schedule reported in feedback (like random:7) in scheduled checks")
 
     grade = sub.add_parser("grade", help="grade a submission with every test, visible and hidden")
     common(grade)
@@ -68,10 +70,17 @@ def main(argv: list[str] | None = None) -> int:
     lang = args.lang or default_lang()
     try:
         get_problem_set(args.problem_set)
+        if args.schedule:
+            from autograder.interleave.scheduler import strategy_from_spec
+
+            try:
+                strategy_from_spec(args.schedule)
+            except ValueError as exc:
+                return _die(str(exc))
         if args.python and not shutil.which(args.python):
             return _die(f"no such Python interpreter: {args.python}")
         result = grade(args.problem_set, args.submission, visible_only=args.command == "check", jobs=args.jobs,
-                       python=shutil.which(args.python) if args.python else None)
+                       python=shutil.which(args.python) if args.python else None, schedule=args.schedule)
     except KeyError as exc:
         return _die(str(exc.args[0]))
     except SubmissionError as exc:

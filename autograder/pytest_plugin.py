@@ -99,6 +99,7 @@ class KitPlugin:
             target=f"{obj.__module__}:{obj.__name__}",
             timeout=spec.timeout,
             on_timeout=spec.on_timeout,
+            scheduled=spec.scheduled,
         )
         return KitItem.from_parent(collector, name=name, check=check)
 

@@ -58,6 +58,7 @@ class CheckDef:
     code: str = ""  # visible: the test cell's code
     timeout: float | None = None
     on_timeout: Msg | None = None
+    scheduled: bool = False  # hidden: the module is imported for controlled runs
 
 
 def locked_sources(content: ProblemSetContent) -> dict[str, str]:
@@ -104,6 +105,7 @@ class GradingContext:
     import_timeout: float = 0.0  # 0: the problem set's
     check_timeout: float = 0.0  # 0: each check's own limit, else the problem set's; else: every check's
     python: str = ""  # the interpreter that runs the student's code; "" for the grader's own
+    schedule: str = ""  # replay only this schedule in scheduled checks ("" for all of them)
     import_problem: Msg | None = None
     present: set[str] = field(default_factory=set)
     results: dict[str, TestResult] = field(default_factory=dict)
@@ -131,6 +133,7 @@ class GradingContext:
             "cell_numbers": sub.cell_numbers,
             "import_timeout": self.import_timeout,
             "python": self.python,
+            "schedule": self.schedule,
         }
 
     def prepare(self) -> None:
@@ -184,7 +187,7 @@ class GradingContext:
         if chk.kind == "visible":
             spec.update(code=chk.code, helpers=self.content.helpers_code())
         else:
-            spec.update(target=chk.target)
+            spec.update(target=chk.target, instrument=chk.scheduled)
         if chk.on_timeout is not None:
             spec["on_timeout"] = chk.on_timeout.to_dict()
         run = run_child(spec, self.workdir, f"check{index:03d}")
@@ -237,13 +240,15 @@ def run_checks(ctx: GradingContext, *, visible_only: bool) -> list[TestResult]:
 
 def grade(problem_set: str, submission: Path | str, *, visible_only: bool = False,
           jobs: int | None = None, check_timeout: float | None = None,
-          import_timeout: float | None = None, python: str | None = None) -> GradeResult:
+          import_timeout: float | None = None, python: str | None = None,
+          schedule: str | None = None) -> GradeResult:
     """Grade ``submission`` against ``problem_set``; raises only for the grader's own problems.
 
     ``check_timeout`` (seconds) replaces the time limit of every check, ``import_timeout`` the
     problem set's import limit; both default to the problem set's own (tests use small ones).
     ``python`` runs the student's code with another CPython (3.10 or newer; the child side
-    of the grader needs only the standard library).
+    of the grader needs only the standard library). ``schedule`` (like ``random:7``) makes
+    every scheduled check run that one schedule: the replay of a reported interleaving.
     """
     started = time.monotonic()
     ps = get_problem_set(problem_set)
@@ -252,7 +257,7 @@ def grade(problem_set: str, submission: Path | str, *, visible_only: bool = Fals
     workdir = Path(tempfile.mkdtemp(prefix=f"kit-{ps.short}-"))
     ctx = GradingContext(ps, content, sub, workdir, jobs or default_jobs(),
                          import_timeout=import_timeout or 0.0, check_timeout=check_timeout or 0.0,
-                         python=python or "")
+                         python=python or "", schedule=schedule or "")
     try:
         ctx.prepare()
         tests = run_checks(ctx, visible_only=visible_only)

@@ -1,0 +1,123 @@
+"""Run a scenario under a fixed list of schedules; the first one that goes wrong is the verdict.
+
+A check is "fails if any schedule in the list fails", and every schedule is
+deterministic, so the verdict is the same on every grading. Setting
+``KIT_SCHEDULE`` (the CLI's ``--schedule``) runs one schedule only: the replay of
+a reported failure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from autograder.checks import CheckFailed
+from autograder.i18n import Msg
+from autograder.interleave import explain
+from autograder.interleave.scheduler import DEFAULT_MAX_STEPS, Run, run_scenario, strategy_from_spec
+
+# Round robin at several quanta, PCT at depths 2 and 3, and random walks: 20 schedules.
+SCHEDULES: tuple[str, ...] = (
+    "rr:1", "rr:2", "rr:3", "rr:7",
+    "pct:2:1", "pct:2:2", "pct:2:3", "pct:3:4", "pct:3:5", "pct:3:6",
+    *(f"random:{seed}" for seed in range(1, 11)),
+)
+
+
+def replay_schedule() -> str | None:
+    return os.environ.get("KIT_SCHEDULE") or None
+
+
+@dataclass
+class Outcome:
+    """One schedule's run of the scenario."""
+
+    schedule: str
+    value: Any
+    error: BaseException | None
+    run: Run
+    problem: Msg | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def leftover(self) -> list[str]:
+        return list(getattr(self.run, "leftover", []))
+
+    @property
+    def thread_errors(self) -> list[tuple[str, BaseException]]:
+        return [(t.name, t.error) for t in self.run.tasks if t.error is not None]
+
+
+def _error_msg(who: str, exc: BaseException) -> Msg:
+    from autograder import child
+    from autograder.stacks import describe_exception
+
+    if child.LOCATOR is not None:
+        detail = describe_exception(exc, exc.__traceback__, child.LOCATOR)
+    else:
+        detail = Msg.same(f"{type(exc).__name__}: {exc}")
+    return Msg(f"{who} 抛出了异常：", f"{who} raised an exception: ") + detail
+
+
+def judge(outcome: Outcome, verify: Callable[[Outcome], Msg | None] | None) -> Msg | None:
+    """What went wrong in one run, or None."""
+    run = outcome.run
+    if run.failure == "deadlock":
+        return explain.deadlock(run)
+    if run.failure == "steps":
+        return explain.not_finishing(run)
+    if outcome.thread_errors:
+        name, exc = outcome.thread_errors[0]
+        return _error_msg(name, exc)
+    if outcome.error is not None:
+        if isinstance(outcome.error, CheckFailed):
+            return outcome.error.msg
+        return _error_msg(run.tasks[0].name, outcome.error)
+    if verify is not None:
+        problem = verify(outcome)
+        if problem is not None:
+            story = explain.stale_write(run)
+            return problem + (Msg.same("\n") + story if story is not None else Msg("", ""))
+    return None
+
+
+def explore(scenario: Callable[[], Any], *, verify: Callable[[Outcome], Msg | None] | None = None,
+            schedules: tuple[str, ...] | list[str] = SCHEDULES, lock_order: bool = True,
+            max_steps: int = DEFAULT_MAX_STEPS) -> list[Outcome]:
+    """Run ``scenario`` once per schedule and fail the check at the first one that goes wrong.
+
+    ``verify(outcome)`` returns a message when the result is wrong. A deadlock,
+    a run that does not finish, an exception in any thread, and (``lock_order``)
+    two threads taking the same locks in opposite orders in any run all fail
+    the check with their explanation and the schedule that shows them.
+    """
+    only = replay_schedule()
+    chosen = [only] if only else list(schedules)
+    outcomes: list[Outcome] = []
+    edges: list[tuple] = []
+    for spec in chosen:
+        run, value, error = run_scenario(strategy_from_spec(spec), scenario, max_steps=max_steps)
+        outcome = Outcome(spec, value, error, run)
+        outcomes.append(outcome)
+        outcome.problem = judge(outcome, verify)
+        if outcome.problem is not None:
+            raise CheckFailed(outcome.problem + explain.schedule_note(spec))
+        edges.extend(run.lock_edges)
+        if lock_order:
+            found = explain.inversion(edges)
+            if found is not None:
+                raise CheckFailed(found + explain.schedule_note(spec))
+    return outcomes
+
+
+def in_threads(*calls: tuple[str, Callable[[], Any]]) -> None:
+    """Inside a scenario: run each ``(name, func)`` in its own scheduled thread, start all, join all."""
+    from autograder.interleave.primitives import Thread
+
+    threads = [Thread(target=func, name=name) for name, func in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
