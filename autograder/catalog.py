@@ -75,6 +75,24 @@ PROBLEM_SETS: dict[str, ProblemSet] = {
                          Msg("函数二等待函数一", "The second waits for the first")),
             ),
         ),
+        ProblemSet(
+            id="ps5_executors",
+            short="ps5",
+            module="executors",
+            title=Msg("线程替代方案：concurrent.futures 和 subprocess",
+                      "Alternatives to threads: concurrent.futures and subprocess"),
+            check_timeout=10.0,
+            exercises=(
+                Exercise("fetch_all", ("fetch_all",),
+                         Msg("线程池并发获取", "Fetch concurrently with a thread pool")),
+                Exercise("map_cpu", ("map_cpu",),
+                         Msg("进程池做计算", "CPU work in a process pool")),
+                Exercise("first_result", ("first_result",),
+                         Msg("最先到达的结果", "The first result to arrive")),
+                Exercise("run_command", ("run_command",),
+                         Msg("不经过 shell 运行程序", "Run a program without a shell")),
+            ),
+        ),
     )
 }
 
