@@ -76,6 +76,21 @@ PROBLEM_SETS: dict[str, ProblemSet] = {
             ),
         ),
         ProblemSet(
+            id="ps2_locks",
+            short="ps2",
+            module="locks",
+            title=Msg("共享数据、锁和死锁", "Shared state, locks and deadlock"),
+            check_timeout=8.0,
+            exercises=(
+                Exercise("add_and_subtract", ("add", "subtract", "add_and_subtract"),
+                         Msg("加一减一，结果为零", "Add and subtract, ending at zero")),
+                Exercise("Account", ("Account",),
+                         Msg("线程安全的账户", "A thread-safe account")),
+                Exercise("run_both", ("lock_1", "lock_2", "func_1", "func_2", "run_both"),
+                         Msg("两把锁，不死锁", "Two locks, no deadlock")),
+            ),
+        ),
+        ProblemSet(
             id="ps5_executors",
             short="ps5",
             module="executors",

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from autograder.catalog import PROBLEM_SETS
-from tests.test_ps1 import grade_cli
+from tests.test_problemsets import grade_cli
 from tests.test_stability import bundles
 
 SUPPORTED = ("3.10", "3.11", "3.12", "3.13")
@@ -43,7 +43,7 @@ def graded_here(tmp_path_factory) -> dict[str, tuple[dict[str, Path], dict[str, 
             paths[name] = folder / f"{name}.py"
             paths[name].write_text(source, encoding="utf-8")
         with ThreadPoolExecutor(4) as pool:
-            grades = list(pool.map(grade_cli, paths.values()))
+            grades = list(pool.map(lambda p: grade_cli(ps_id, p), paths.values()))
         out[ps_id] = (paths, dict(zip(paths, grades, strict=True)))
     return out
 
@@ -59,6 +59,6 @@ def test_same_grade_on_every_python(graded_here, ps_id: str, version: str):
         pytest.skip(f"Python {version} is the grader's own: tests/test_stability.py covers it")
     paths, own = graded_here[ps_id]
     with ThreadPoolExecutor(4) as pool:
-        other = dict(zip(paths, pool.map(lambda n: grade_cli(paths[n], "--python", python), paths), strict=True))
+        other = dict(zip(paths, pool.map(lambda n: grade_cli(ps_id, paths[n], "--python", python), paths), strict=True))
     for name in paths:
         assert outcomes(other[name]) == outcomes(own[name]), f"{name} graded differently on Python {version}"

@@ -19,7 +19,7 @@ import pytest
 
 from autograder.catalog import PROBLEM_SETS
 from autograder.content import load_content
-from tests.test_ps1 import by_exercise, comparable, grade_cli
+from tests.test_problemsets import by_exercise, comparable, grade_cli
 
 ROUNDS = int(os.environ.get("KIT_STABILITY_ROUNDS", "20"))
 
@@ -56,7 +56,7 @@ def test_same_grade_every_round_under_load(tmp_path: Path, cpu_hog, ps_id: str):
     first: dict[str, dict] = {}
     with ThreadPoolExecutor(4) as pool:
         for round_no in range(ROUNDS):
-            results = dict(zip(paths, pool.map(lambda n: comparable(grade_cli(paths[n])), paths), strict=True))
+            results = dict(zip(paths, pool.map(lambda n: comparable(grade_cli(ps_id, paths[n])), paths), strict=True))
             assert cpu_hog.poll() is None, "the CPU hog stopped: the test no longer measures anything under load"
             for name, result in results.items():
                 lost = {ex for ex, (score, max_score) in by_exercise(result).items() if score < max_score}

@@ -105,8 +105,7 @@ def deadlock(run: Run) -> Msg:
 
 
 def not_finishing(run: Run) -> Msg:
-    running = [t for t in run.tasks if t.state != "done"]
-    names = ", ".join(t.name for t in running)
+    names = ", ".join(run.unfinished)  # every task is done by now: they were unwound
     return Msg(f"{run.max_steps} 步之后线程还没有结束（{names}）：是不是有线程在忙等另一个线程（例如 "
                "while not done: pass，或 while lock.locked(): pass）？",
                f"After {run.max_steps} scheduling steps the threads had still not finished ({names}): is a thread "

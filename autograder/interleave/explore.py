@@ -18,9 +18,10 @@ from autograder.i18n import Msg
 from autograder.interleave import explain
 from autograder.interleave.scheduler import DEFAULT_MAX_STEPS, Run, run_scenario, strategy_from_spec
 
-# Round robin at several quanta, PCT at depths 2 and 3, and random walks: 20 schedules.
+# Round robin at several quanta, switch-after-each-lock, PCT at depths 2 and 3, and uniform
+# random choices: 20 schedules.
 SCHEDULES: tuple[str, ...] = (
-    "rr:1", "rr:2", "rr:3", "rr:7",
+    "rr:1", "acq", "rr:2", "rr:3",
     "pct:2:1", "pct:2:2", "pct:2:3", "pct:3:4", "pct:3:5", "pct:3:6",
     *(f"random:{seed}" for seed in range(1, 11)),
 )
@@ -97,18 +98,23 @@ def explore(scenario: Callable[[], Any], *, verify: Callable[[Outcome], Msg | No
     chosen = [only] if only else list(schedules)
     outcomes: list[Outcome] = []
     edges: list[tuple] = []
+    inverted: tuple[Msg, str] | None = None
+    horizon = 0  # PCT spreads its priority changes over the length of a run: learnt from the first one
     for spec in chosen:
-        run, value, error = run_scenario(strategy_from_spec(spec), scenario, max_steps=max_steps)
+        run, value, error = run_scenario(strategy_from_spec(spec, horizon or 100), scenario, max_steps=max_steps)
+        horizon = horizon or max(run.steps, 4)
         outcome = Outcome(spec, value, error, run)
         outcomes.append(outcome)
         outcome.problem = judge(outcome, verify)
         if outcome.problem is not None:
             raise CheckFailed(outcome.problem + explain.schedule_note(spec))
         edges.extend(run.lock_edges)
-        if lock_order:
+        if lock_order and inverted is None:
             found = explain.inversion(edges)
-            if found is not None:
-                raise CheckFailed(found + explain.schedule_note(spec))
+            if found is not None:  # keep looking: a deadlock that really formed says more
+                inverted = (found, spec)
+    if inverted is not None:
+        raise CheckFailed(inverted[0] + explain.schedule_note(inverted[1]))
     return outcomes
 
 

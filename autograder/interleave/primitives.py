@@ -112,6 +112,7 @@ class Lock(_Sync):
                 return False
         self._owner, self._count, self._taken_at = task, 1, where
         task.held.append(self)
+        task.took_lock = True
         run.note("acquire", self.kit_label(), None, where)
         return True
 
@@ -351,10 +352,14 @@ class Condition(_Sync):
         if not self._lock._is_owned():
             raise RuntimeError("cannot wait on un-acquired lock")
         where = student_where(2)
-        saved = self._lock._release_save() if hasattr(self._lock, "_release_save") else self._lock.release()
+        # A waiter before the lock is released (as threading does): releasing is a scheduling point,
+        # and a notify made by another thread in that window must not be lost.
         self._waiting.append(task)
+        saved = None
         try:
-            notified = run.block(task, self, "wait", timeout, where) and task.tid in self._notified
+            saved = self._lock._release_save() if hasattr(self._lock, "_release_save") else self._lock.release()
+            notified = task.tid in self._notified \
+                or (run.block(task, self, "wait", timeout, where) and task.tid in self._notified)
         finally:
             if task in self._waiting:
                 self._waiting.remove(task)

@@ -61,6 +61,8 @@ class Task:
     started_step: int = 0
     ended_step: int | None = None
     error: BaseException | None = None
+    last_run: int = -1  # the step at which it last got the baton
+    took_lock: bool = False  # acquired a lock since it last got the baton
 
     def __post_init__(self) -> None:
         self.go.acquire()
@@ -141,9 +143,9 @@ class RoundRobin(Strategy):
 
 
 class RandomWalk(Strategy):
-    """Stay with the current task, switching to a random runnable one with probability ``p``."""
+    """At each point, with probability ``p``, run a runnable task chosen at random (maybe the same)."""
 
-    def __init__(self, seed: int, p: float = 0.1):
+    def __init__(self, seed: int, p: float = 1.0):
         self.seed, self.p = seed, p
         self.spec = f"random:{seed}"
         self.rng = random.Random(seed)
@@ -161,14 +163,14 @@ class PCT(Strategy):
     """Probabilistic concurrency testing (Burckhardt et al. 2010): random priorities, the
     running task always the highest one, and ``depth - 1`` priority drops at random steps."""
 
-    def __init__(self, seed: int, depth: int = 3, horizon: int = 400):
+    def __init__(self, seed: int, depth: int = 3, horizon: int = 100):
         self.seed, self.depth, self.horizon = seed, depth, horizon
         self.spec = f"pct:{depth}:{seed}"
 
     def begin(self, run: Run) -> None:
         self.rng = random.Random(self.seed)
         self.priority: dict[int, float] = {}
-        self.changes = sorted(self.rng.sample(range(1, self.horizon), self.depth - 1))
+        self.changes = sorted(self.rng.sample(range(1, max(self.horizon, self.depth + 1)), self.depth - 1))
 
     def new_task(self, task: Task) -> None:
         self.priority[task.tid] = float(self.depth) + self.rng.random()
@@ -180,17 +182,35 @@ class PCT(Strategy):
         return max(runnable, key=lambda t: (self.priority.get(t.tid, 0.0), -t.tid))
 
 
-def strategy_from_spec(spec: str) -> Strategy:
-    """``rr:1``, ``random:7``, ``pct:3:11`` -> a fresh strategy."""
+class AfterAcquire(Strategy):
+    """Keep running a task until it has taken a lock, then run the one that waited longest.
+
+    Aimed at deadlocks: every thread gets to take its first lock before any takes its second.
+    """
+
+    spec = "acq"
+
+    def pick(self, run: Run, current: Task, runnable: list[Task]) -> Task:
+        if current in runnable and not current.took_lock:
+            return current
+        others = [t for t in runnable if t is not current] or runnable
+        return min(others, key=lambda t: (t.last_run, t.tid))
+
+
+def strategy_from_spec(spec: str, horizon: int = 100) -> Strategy:
+    """``rr:1``, ``random:7``, ``pct:3:11`` -> a fresh strategy. ``horizon`` is PCT's estimate of a
+    run's length in steps (its priority changes fall inside it)."""
     kind, _, rest = spec.partition(":")
     args = [int(a) for a in rest.split(":") if a]
+    if kind == "acq":
+        return AfterAcquire()
     if kind == "rr":
         return RoundRobin(*(args or [1]))
     if kind == "random":
         return RandomWalk(*(args or [1]))
     if kind == "pct":
         depth, seed = (args + [3, 1])[:2] if len(args) < 2 else args[:2]
-        return PCT(seed, depth)
+        return PCT(seed, depth, horizon)
     raise ValueError(f"unknown schedule {spec!r} (rr:N, random:SEED, pct:DEPTH:SEED)")
 
 
@@ -238,6 +258,7 @@ class Run:
         self.lock_edges: list[tuple] = []  # (held, wanted, task name, where held, where wanted)
         self.thread_numbers = 0
         self.abort_snapshot: list[dict] = []
+        self.unfinished: list[str] = []  # the tasks still running when the run was ended early
 
     # ------------------------------------------------------------------ tasks
     def add_task(self, thread: threading.Thread) -> Task:
@@ -320,6 +341,8 @@ class Run:
         nxt = self.strategy.pick(self, cur, runnable)
         if nxt is cur:
             return
+        cur.took_lock = False
+        nxt.last_run, nxt.took_lock = self.steps, False
         self.current = nxt
         self.trace.append(Event(self.steps, nxt.name, "switch", tid=nxt.tid))
         nxt.go.release()
@@ -340,6 +363,7 @@ class Run:
             raise Abort
         self.failure = why
         self.aborting = True
+        self.unfinished = [t.name for t in self.tasks if t.state != "done"]  # before they unwind
         for t in self.tasks:
             if t is not cur and t.state != "done":
                 t.go.release()

@@ -301,7 +301,7 @@ class Account:
                 return True
             return False
 
-# %% [alternative] Account rlock
+# %% [alternative] Account account_rlock
 # zh: 每个账户一把 RLock；withdraw 在拿着锁的时候再调用同样拿锁的 deposit（RLock 可以重入）。
 # en: One RLock per account; withdraw calls deposit, which takes the lock again, while holding it (an RLock is re-entrant).
 class Account:
@@ -320,7 +320,7 @@ class Account:
             self.deposit(-amount)
             return True
 
-# %% [alternative] Account acquire_try_finally
+# %% [alternative] Account account_try_finally
 # zh: 教程的 acquire()/release() 写法，用 try/finally 保证提前 return 时也会释放锁。
 # en: The tutorial's acquire()/release() style, with try/finally so that the lock is released also on an early return.
 class Account:
@@ -482,23 +482,23 @@ def run_both(work):
         t.join()
 
 # %% [alternative] run_both backoff_retry
-# zh: 教程的 acquire(timeout=...) 用对了：拿到 lock_1 后限时等 lock_2，超时就放开 lock_1、稍等再重试，直到两把都拿到，一定会做事。
-# en: The tutorial's acquire(timeout=...) done right: after lock_1, wait a limited time for lock_2; on a timeout release lock_1, back off briefly and retry until both are held, so the work always gets done.
+# zh: 教程的 acquire(timeout=...) 用对了：两个函数按相反的顺序拿锁，但第二把锁限时等待；超时就放开第一把、稍等再重试，直到两把都拿到，一定会做事，也不会死锁。
+# en: The tutorial's acquire(timeout=...) done right: the functions take the locks in opposite orders, but wait for the second one with a timeout; on a timeout they release the first, back off briefly and retry until both are held, so the work always gets done and nothing deadlocks.
 lock_1 = threading.Lock()
 lock_2 = threading.Lock()
 
 
-def take_both(timeout=0.05, backoff=0.001):
+def take_both(first, second, timeout=0.05, backoff=0.001):
     while True:
-        lock_1.acquire()
-        if lock_2.acquire(timeout=timeout):
+        first.acquire()
+        if second.acquire(timeout=timeout):
             return
-        lock_1.release()
+        first.release()
         time.sleep(backoff)
 
 
 def func_1(work):
-    take_both()
+    take_both(lock_1, lock_2)
     try:
         work("func_1")
     finally:
@@ -507,12 +507,12 @@ def func_1(work):
 
 
 def func_2(work):
-    take_both()
+    take_both(lock_2, lock_1)
     try:
         work("func_2")
     finally:
-        lock_2.release()
         lock_1.release()
+        lock_2.release()
 
 
 def run_both(work):
@@ -523,7 +523,7 @@ def run_both(work):
     t1.join()
     t2.join()
 
-# %% [alternative] run_both acquire_try_finally
+# %% [alternative] run_both both_try_finally
 # zh: 教程的 acquire()/release() 写法，两个函数都先 lock_1 后 lock_2，try/finally 按相反顺序释放。
 # en: The tutorial's acquire()/release() style, both functions lock_1 first, then lock_2, released in reverse order in try/finally.
 lock_1 = threading.Lock()
