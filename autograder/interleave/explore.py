@@ -101,18 +101,20 @@ def explore(scenario: Callable[[], Any], *, verify: Callable[[Outcome], Msg | No
     inverted: tuple[Msg, str] | None = None
     horizon = 0  # PCT spreads its priority changes over the length of a run: learnt from the first one
     for spec in chosen:
-        run, value, error = run_scenario(strategy_from_spec(spec, horizon or 100), scenario, max_steps=max_steps)
+        strategy = strategy_from_spec(spec, horizon or 100)
+        replay = strategy.spec  # what --schedule needs to run this very schedule again (pct: with its horizon)
+        run, value, error = run_scenario(strategy, scenario, max_steps=max_steps)
         horizon = horizon or max(run.steps, 4)
         outcome = Outcome(spec, value, error, run)
         outcomes.append(outcome)
         outcome.problem = judge(outcome, verify)
         if outcome.problem is not None:
-            raise CheckFailed(outcome.problem + explain.schedule_note(spec))
+            raise CheckFailed(outcome.problem + explain.schedule_note(replay))
         edges.extend(run.lock_edges)
         if lock_order and inverted is None:
             found = explain.inversion(edges)
             if found is not None:  # keep looking: a deadlock that really formed says more
-                inverted = (found, spec)
+                inverted = (found, replay)
     if inverted is not None:
         raise CheckFailed(inverted[0] + explain.schedule_note(inverted[1]))
     return outcomes

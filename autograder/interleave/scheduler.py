@@ -165,7 +165,7 @@ class PCT(Strategy):
 
     def __init__(self, seed: int, depth: int = 3, horizon: int = 100):
         self.seed, self.depth, self.horizon = seed, depth, horizon
-        self.spec = f"pct:{depth}:{seed}"
+        self.spec = f"pct:{depth}:{seed}:{horizon}"  # the horizon shapes the run: a replay needs it
 
     def begin(self, run: Run) -> None:
         self.rng = random.Random(self.seed)
@@ -210,8 +210,8 @@ def strategy_from_spec(spec: str, horizon: int = 100) -> Strategy:
         return RandomWalk(*(args or [1]))
     if kind == "pct":
         depth, seed = (args + [3, 1])[:2] if len(args) < 2 else args[:2]
-        return PCT(seed, depth, horizon)
-    raise ValueError(f"unknown schedule {spec!r} (rr:N, random:SEED, pct:DEPTH:SEED)")
+        return PCT(seed, depth, args[2] if len(args) > 2 else horizon)
+    raise ValueError(f"unknown schedule {spec!r} (rr:N, random:SEED, pct:DEPTH:SEED[:HORIZON])")
 
 
 _local = threading.local()
