@@ -43,7 +43,7 @@ def graded_here(tmp_path_factory) -> dict[str, tuple[dict[str, Path], dict[str, 
             paths[name] = folder / f"{name}.py"
             paths[name].write_text(source, encoding="utf-8")
         with ThreadPoolExecutor(4) as pool:
-            grades = list(pool.map(lambda p: grade_cli(ps_id, p), paths.values()))
+            grades = list(pool.map(lambda p, ps_id=ps_id: grade_cli(ps_id, p), paths.values()))
         out[ps_id] = (paths, dict(zip(paths, grades, strict=True)))
     return out
 
