@@ -592,10 +592,13 @@ def test_run_timeout(executors):
     folder = _folder("kit-hang-")
     program = _script(folder, "hang.py", HANG)
     pidfile = os.path.join(folder, "pid")
+    kept = []
     try:
         got = call(executors.run_command, [sys.executable, program, pidfile], 0.5, seconds=6.0).value
-    except subprocess.TimeoutExpired:
-        pass
+    except subprocess.TimeoutExpired as exc:
+        # Holding the exception holds the student's frames, so a Popen they left unreaped is not reaped
+        # by its __del__ now (which it would do only if the kill had already landed: a race).
+        kept.append(exc)
     else:
         fail(en="the program never ends, but run_command returned {got!r}; expected subprocess.TimeoutExpired",
              zh="这个程序永远不会结束，run_command 却返回了 {got!r}；应该抛出 subprocess.TimeoutExpired", got=got)
