@@ -417,8 +417,12 @@ class Spawns:
         if event == "subprocess.Popen":
             executable, argv = args[0], args[1]
             self.programs.append((os.fsdecode(executable), [os.fsdecode(a) for a in (argv or [])]))
-        elif event in ("os.system", "os.spawn", "os.posix_spawn", "os.exec"):
-            self.programs.append((os.fsdecode(args[0]) if args and isinstance(args[0], (str, bytes)) else "?", []))
+        elif event == "os.system":  # always through /bin/sh
+            self.programs.append(("/bin/sh", ["/bin/sh", "-c", os.fsdecode(args[0])]))
+        elif event in ("os.posix_spawn", "os.exec"):  # (path, argv, env)
+            self.programs.append((os.fsdecode(args[0]), [os.fsdecode(a) for a in (args[1] or [])]))
+        elif event == "os.spawn":  # (mode, path, args, env)
+            self.programs.append((os.fsdecode(args[1]), [os.fsdecode(a) for a in (args[2] or [])]))
 
     def shells(self) -> list[str]:
         return [exe for exe, _ in self.programs if os.path.basename(exe) in SHELLS]
