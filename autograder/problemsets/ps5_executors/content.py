@@ -277,7 +277,7 @@ names = ["王老大", "王大鹏", "王晓鹏", "Ann"]
 # logging.makeLogRecord 是标准库函数，任何启动方式下子进程都能找到；它记下创建记录的进程号
 # logging.makeLogRecord is a standard-library function, found by the children under every start method;
 # it records the id of the process that made the record
-records = run_with_limit(map_cpu, logging.makeLogRecord, [{"msg": name} for name in names], 2, seconds=20)
+records = run_with_limit(map_cpu, logging.makeLogRecord, [{"msg": name} for name in names], 2, seconds=10)
 assert sorted(r.msg for r in records) == sorted(names), f"map_cpu 返回 / returned {[r.msg for r in records]!r}"
 assert all(r.process != os.getpid() for r in records), (
     "f 在调用 map_cpu 的进程里运行：要用 ProcessPoolExecutor / f ran in the process that called map_cpu: "
@@ -432,7 +432,7 @@ def run_command(args, timeout):
 # %% [test] run_command points=2
 show_args = "import sys; sys.stdout.buffer.write('|'.join(sys.argv[1:]).encode('utf-8') + b'\\n'); sys.exit(3)"
 try:
-    got = run_with_limit(run_command, [sys.executable, "-c", show_args, "a; echo 注入", "李 四"], 10.0, seconds=15)
+    got = run_with_limit(run_command, [sys.executable, "-c", show_args, "a; echo 注入", "李 四"], 5.0, seconds=10)
 except subprocess.CalledProcessError as exc:
     raise AssertionError(f"退出码 {exc.returncode} 应该返回，而不是抛出 CalledProcessError / "
                          f"return the exit code {exc.returncode} instead of raising CalledProcessError") from None

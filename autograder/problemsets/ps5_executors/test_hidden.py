@@ -190,7 +190,7 @@ def first_waits_for_others(item):
 def _map_in_processes(executors, method: str) -> None:
     multiprocessing.set_start_method(method, force=True)
     items = list(range(6))
-    got = call(executors.map_cpu, report_pid, items, 2, seconds=20.0).value
+    got = call(executors.map_cpu, report_pid, items, 2, seconds=12.0).value
     expect(isinstance(got, list) and len(got) == len(items) and all(isinstance(r, tuple) and len(r) == 2 for r in got),
            en="map_cpu(f, {items}, 2) returned {got!r}; expected a list with f(item) for every item",
            zh="map_cpu(f, {items}, 2) 返回 {got!r}；应该是每个 item 的 f(item) 组成的列表", items=items, got=got)
@@ -207,29 +207,29 @@ def _map_in_processes(executors, method: str) -> None:
            zh="max_workers=2 时，f 在 {n} 个不同的进程里运行", n=len(pids))
 
 
-@check("map_cpu", points=2, en="computes in worker processes (fork)", zh="在子进程里计算（fork）", timeout=25.0)
+@check("map_cpu", points=2, en="computes in worker processes (fork)", zh="在子进程里计算（fork）", timeout=16.0)
 def test_map_processes_fork(executors):
     _map_in_processes(executors, "fork")
 
 
-@check("map_cpu", points=2, en="computes in worker processes (spawn)", zh="在子进程里计算（spawn）", timeout=25.0)
+@check("map_cpu", points=2, en="computes in worker processes (spawn)", zh="在子进程里计算（spawn）", timeout=16.0)
 def test_map_processes_spawn(executors):
     _map_in_processes(executors, "spawn")
 
 
 @check("map_cpu", points=2, en="computes in worker processes (forkserver)", zh="在子进程里计算（forkserver）",
-       timeout=25.0)
+       timeout=16.0)
 def test_map_processes_forkserver(executors):
     _map_in_processes(executors, "forkserver")
 
 
 @check("map_cpu", points=2, en="returns results in input order, whichever finishes first",
-       zh="按输入顺序返回结果，不管哪个先完成", timeout=25.0)
+       zh="按输入顺序返回结果，不管哪个先完成", timeout=16.0)
 def test_map_order(executors):
     folder = tempfile.mkdtemp(prefix="kit-order-", dir=os.getcwd())
     try:
         items = [(i, folder, 5) for i in range(5)]
-        got = call(executors.map_cpu, first_waits_for_others, items, 2, seconds=20.0).value
+        got = call(executors.map_cpu, first_waits_for_others, items, 2, seconds=12.0).value
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     want = [("结果", i) for i in range(5)]
@@ -286,7 +286,7 @@ def test_first_finished(executors):
     tasks = Tasks()
     try:
         called = call(executors.first_result, [tasks.slow("慢一"), tasks.fast("快"), tasks.slow("慢二")], 5.0,
-                      seconds=6.0)
+                      seconds=5.0)
     finally:
         tasks.release.set()
     expect(called.thread not in tasks.threads,
@@ -307,7 +307,7 @@ def test_first_no_waiting(executors):
     tasks = Tasks()
     try:
         got = call(executors.first_result, [tasks.fast("快"), tasks.slow("慢一"), tasks.slow("慢二")], 5.0,
-                   seconds=6.0).value
+                   seconds=5.0).value
         done_at_return = tasks.done()
     finally:
         tasks.release.set()
@@ -335,7 +335,7 @@ def test_first_skips_failures(executors):
         raise ValueError("这个任务出错了 / this task fails")
 
     try:
-        got = call(executors.first_result, [good, broken], 5.0, seconds=6.0).value
+        got = call(executors.first_result, [good, broken], 5.0, seconds=5.0).value
     except ValueError:
         fail(en="first_result raised the error of a failed task although another task succeeded later: "
                 "skip failed tasks",
@@ -355,7 +355,7 @@ def test_first_all_failed(executors):
 
     messages = ("任务一出错 / task one fails", "任务二出错 / task two fails")
     try:
-        got = call(executors.first_result, [failing(m) for m in messages], 5.0, seconds=6.0).value
+        got = call(executors.first_result, [failing(m) for m in messages], 5.0, seconds=5.0).value
     except ValueError as exc:
         expect(str(exc) in messages, en="first_result raised ValueError({got!r}); expected the exception of a task",
                zh="first_result 抛出 ValueError({got!r})；应该是某个任务的异常", got=str(exc))
@@ -381,7 +381,7 @@ def test_first_timeout(executors):
     try:
         try:
             outcome["value"] = call(executors.first_result, [tasks.slow("慢一"), tasks.slow("慢二")], 0.3,
-                                    seconds=6.0).value
+                                    seconds=5.0).value
         except Exception as exc:  # noqa: BLE001 - the verdict depends on what was raised
             outcome["error"] = exc
         done_at_return = tasks.done()
@@ -458,7 +458,7 @@ def test_run_verbatim(executors):
     here = os.getcwd()
     os.chdir(work)  # where `touch pwned` would land
     try:
-        got = call(executors.run_command, [sys.executable, program, *arguments], 10.0, seconds=12.0).value
+        got = call(executors.run_command, [sys.executable, program, *arguments], 5.0, seconds=8.0).value
     finally:
         os.chdir(here)
     pwned = [name for name in os.listdir(work) if name == "pwned"]
@@ -496,7 +496,7 @@ def test_run_big_output(executors):
     program = _script(_folder("kit-big-"), "big.py", BIG)
     want = "".join(f"第 {i:05d} 行 line\n" for i in range(BIG_LINES))
     try:
-        got = call(executors.run_command, [sys.executable, program, str(BIG_LINES)], 5.0, seconds=9.0).value
+        got = call(executors.run_command, [sys.executable, program, str(BIG_LINES)], 5.0, seconds=8.0).value
     except subprocess.TimeoutExpired:
         fail(en="run_command timed out on a program that prints {kb} KB and exits at once: the pipe filled up "
                 "while your code waited for the program to end (wait() before reading). Use communicate() or "
@@ -527,7 +527,7 @@ sys.exit(3)
 def test_run_nonzero(executors):
     program = _script(_folder("kit-fail-"), "fails.py", FAILING)
     try:
-        got = call(executors.run_command, [sys.executable, program], 10.0, seconds=12.0).value
+        got = call(executors.run_command, [sys.executable, program], 5.0, seconds=8.0).value
     except subprocess.CalledProcessError:
         fail(en="run_command raised CalledProcessError for a program that exited with code 3: return the code "
                 "(no check=True, no check_returncode())",
