@@ -84,7 +84,7 @@ if __name__ == "__main__":
     n = calibrate()
     experiments = {
         ("等待", "waiting: time.sleep(0.2)"): (time.sleep, [0.2] * n_tasks),
-        ("计算", f"computing: sum(range({n:,}))"): (sum, [range(n)] * n_tasks),
+        ("计算", f"computing: sum(range({n:_}))"): (sum, [range(n)] * n_tasks),
     }
     ways = [("顺序", "sequential"), ("线程池", "threads"), ("进程池", "processes")]
 
@@ -100,13 +100,17 @@ if __name__ == "__main__":
             timed(lambda: run_pool(ProcessPoolExecutor, func, items)),
         ]
 
+    def padded(text, width):
+        """text 补到 width 列宽（汉字占两列）/ text padded to `width` columns (a Chinese character takes two)."""
+        return text + " " * max(0, width - sum(2 if ord(ch) > 0x2E7F else 1 for ch in text))
+
     print(f"{n_tasks} 个任务，{cores} 个 CPU 核 / {n_tasks} tasks, {cores} CPU cores\n")
     longest = max(max(times) for times in timings.values())
     for (zh, en), times in timings.items():
         print(f"{zh} / {en}")
         for (way_zh, way_en), seconds in zip(ways, times):
             bar = "█" * max(1, round(seconds / longest * 40))
-            print(f"  {way_zh + ' / ' + way_en:<24} {seconds:6.2f} s  {bar}  ×{times[0] / seconds:.1f}")
+            print(f"  {padded(way_zh + ' / ' + way_en, 24)} {seconds:6.2f} s  {bar}  ×{times[0] / seconds:.1f}")
         print()
 
     try:
