@@ -44,7 +44,7 @@ class Outcome:
 
     @property
     def leftover(self) -> list[str]:
-        return list(getattr(self.run, "leftover", []))
+        return list(self.run.leftover)
 
     @property
     def thread_errors(self) -> list[tuple[str, BaseException]]:

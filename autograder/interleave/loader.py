@@ -15,7 +15,7 @@ from typing import Any
 
 from autograder.interleave import primitives, scheduler
 from autograder.interleave.rewrite import POINT, READ, WROTE, instrument
-from autograder.interleave.scheduler import Event, Where, current_task
+from autograder.interleave.scheduler import Where, current_task
 
 
 def _simple(value: Any) -> Any:
@@ -37,19 +37,14 @@ def _hooks(filename: str) -> dict[str, Any]:
         task = current_task()
         if task is None:
             return
-        run = task.run
-        run.trace.append(Event(run.steps, task.name, "read", label, _simple(value),
-                               Where(filename, line, sys._getframe(1).f_code.co_name), task.tid))
+        task.run.note("read", label, _simple(value), Where(filename, line, sys._getframe(1).f_code.co_name))
         if and_point:
-            run.point(task)
+            task.run.point(task)
 
     def wrote(label: str, value: Any, line: int) -> None:
         task = current_task()
-        if task is None:
-            return
-        run = task.run
-        run.trace.append(Event(run.steps, task.name, "write", label, _simple(value),
-                               Where(filename, line, sys._getframe(1).f_code.co_name), task.tid))
+        if task is not None:
+            task.run.note("write", label, _simple(value), Where(filename, line, sys._getframe(1).f_code.co_name))
 
     return {POINT: point, READ: read, WROTE: wrote}
 
@@ -66,8 +61,7 @@ def kit_builtins() -> tuple[dict[str, Any], dict[str, types.ModuleType]]:
         return real_import(name, globals, locals, fromlist, level)
 
     table["__import__"] = kit_import
-    shims.update(primitives.shim_modules(table))
-    primitives.add_queue(shims, table)
+    primitives.install_shims(shims, table)
     return table, shims
 
 

@@ -28,10 +28,6 @@ from autograder.interleave.scheduler import Abort, Task, Where, current_task, st
 _ASSIGNED = re.compile(r"^\s*([A-Za-z_][\w.]*(?:\[[^\]]*\])?)\s*(?::[^=]*)?=[^=]")
 
 
-def _made_where() -> Where | None:
-    return student_where(3)
-
-
 def _label_from_line(where: Where | None) -> str | None:
     if where is None:
         return None
@@ -45,7 +41,7 @@ class _Sync:
     kind = "primitive"
 
     def __init__(self) -> None:
-        self._made = _made_where()
+        self._made = student_where(2)  # where the student made it: names it in reports
         self._run: Any = None
 
     def _fresh(self, run: Any) -> None:
@@ -57,12 +53,11 @@ class _Sync:
     def _reset(self) -> None:
         pass
 
-    def kit_label(self, module_globals: dict | None = None) -> str:
-        for mod in (module_globals, *MODULE_GLOBALS):
-            if mod:
-                for name, value in mod.items():
-                    if value is self and not name.startswith("__"):
-                        return name
+    def kit_label(self) -> str:
+        for mod in MODULE_GLOBALS:
+            for name, value in mod.items():
+                if value is self and not name.startswith("__"):
+                    return name
         label = _label_from_line(self._made)
         if label:
             return label
@@ -549,11 +544,12 @@ def _make_queue(kit_builtins: dict) -> types.ModuleType:
     return mod
 
 
-def shim_modules(kit_builtins: dict) -> dict[str, types.ModuleType]:
-    """The modules the student's ``import`` statements get instead of the real ones."""
-    mods = {"threading": _make_threading(), "time": _make_time()}
-    return mods
+def install_shims(shims: dict[str, types.ModuleType], kit_builtins: dict) -> None:
+    """Fill ``shims`` (what ``kit_builtins``' ``__import__`` serves) with the kit's modules.
 
-
-def add_queue(mods: dict[str, types.ModuleType], kit_builtins: dict) -> None:
-    mods["queue"] = _make_queue(kit_builtins)
+    ``queue`` comes last: its source imports ``threading`` through ``kit_builtins``, so the
+    kit's ``threading`` must already be in ``shims``.
+    """
+    shims["threading"] = _make_threading()
+    shims["time"] = _make_time()
+    shims["queue"] = _make_queue(kit_builtins)

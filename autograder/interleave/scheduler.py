@@ -257,7 +257,7 @@ class Run:
         self.deadlock: list[Frozen] | None = None  # the tasks as they were when it formed
         self.lock_edges: list[tuple] = []  # (held, wanted, task name, where held, where wanted)
         self.thread_numbers = 0
-        self.abort_snapshot: list[dict] = []
+        self.leftover: list[str] = []  # the threads still running when the scenario returned
         self.unfinished: list[str] = []  # the tasks still running when the run was ended early
 
     # ------------------------------------------------------------------ tasks
@@ -399,8 +399,7 @@ def run_scenario(strategy: Strategy, scenario: Callable[[], Any], *, max_steps: 
         error = exc
     finally:
         leftover = [t for t in run.tasks if t is not root and t.state != "done"]
-        run.leftover = [t.name for t in leftover]  # type: ignore[attr-defined]
-        run.leftover_daemon = [t.thread.daemon for t in leftover]  # type: ignore[attr-defined]
+        run.leftover = [t.name for t in leftover]
         root.state = "done"
         if leftover and not run.aborting:
             run.aborting = True
@@ -408,7 +407,6 @@ def run_scenario(strategy: Strategy, scenario: Callable[[], Any], *, max_steps: 
                 t.go.release()
         for t in run.tasks[1:]:
             t.thread.join(UNWIND_SECONDS)
-        run.stuck = [t.name for t in run.tasks[1:] if t.thread.is_alive()]  # type: ignore[attr-defined]
         _ACTIVE = None
         _local.task = previous_task
     return run, value, error
