@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.python and not shutil.which(args.python):
             return _die(f"no such Python interpreter: {args.python}")
         result = grade(args.problem_set, args.submission, visible_only=args.command == "check", jobs=args.jobs,
-                       python=shutil.which(args.python) if args.python else None, schedule=args.schedule)
+                       python=os.path.abspath(shutil.which(args.python)) if args.python else None, schedule=args.schedule)
     except KeyError as exc:
         return _die(str(exc.args[0]))
     except SubmissionError as exc:

@@ -122,3 +122,13 @@ def test_gradescope_json_is_the_only_thing_on_stdout_even_when_the_student_print
     assert run.returncode == 0 and run.stderr == ""
     doc = json.loads(run.stdout)
     assert "{not json" in doc["tests"][0]["output"]  # shown to the student, inside the document
+
+
+def test_relative_python_path_is_resolved(tmp_path, broken):
+    """``--python`` relative to the current folder still works: children run in a temp folder."""
+    relative = os.path.relpath(sys.executable, KIT_ROOT)
+    run = run_cli(tmp_path, "grade", PS.id, broken, "--python", relative, "--format", "json")
+    assert run.returncode == 0, run.stderr
+    result = GradeResult.from_dict(json.loads(run.stdout))
+    assert all(t.outcome == "import_error" or t.score == 0 for t in result.tests)
+    assert "Syntax error" in result.tests[0].message.en
