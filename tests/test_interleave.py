@@ -809,6 +809,7 @@ def test_spin_loop_runs_out_of_steps(tmp_path):
     assert msg.startswith("After 2000 scheduling steps the threads had still not finished "
                           "(MainThread, Thread-1 (spin)): is a thread spinning"), msg
     assert "spinning" in msg
+    assert "in the loop at" in msg and "`while not done:`" in msg, msg  # where the steps went
     run, _, _ = run_scenario(strategy_from_spec("rr:1"), mod.main, max_steps=2000)
     assert run.failure == "steps" and run.steps == 2001
 

@@ -106,10 +106,38 @@ def deadlock(run: Run) -> Msg:
 
 def not_finishing(run: Run) -> Msg:
     names = ", ".join(run.unfinished)  # every task is done by now: they were unwound
-    return Msg(f"{run.max_steps} 步之后线程还没有结束（{names}）：是不是有线程在忙等另一个线程（例如 "
-               "while not done: pass，或 while lock.locked(): pass）？",
-               f"After {run.max_steps} scheduling steps the threads had still not finished ({names}): is a thread "
-               "spinning while it waits for another (like `while not done: pass` or `while lock.locked(): pass`)?")
+    msg = Msg(f"{run.max_steps} 步之后线程还没有结束（{names}）：是不是有线程在忙等另一个线程（例如 "
+              "while not done: pass，或 while lock.locked(): pass）？",
+              f"After {run.max_steps} scheduling steps the threads had still not finished ({names}): is a thread "
+              "spinning while it waits for another (like `while not done: pass` or `while lock.locked(): pass`)?")
+    if run.last_step is not None:
+        name, at = run.last_step
+        msg = msg + Msg(f"\n最后在运行的是 {name}，位置：{where(at).zh}", f"\nThe last to run was {name}, at {where(at).en}")
+        loop = _enclosing_loop(at)
+        if loop is not None:
+            msg = msg + Msg(f"，在这个循环里：{where(loop).zh}", f", in the loop at {where(loop).en}")
+    return msg
+
+
+def _enclosing_loop(at: Where | None) -> Where | None:
+    """The ``while``/``for`` line around ``at`` (the loop that used up the steps), if any."""
+    if at is None:
+        return None
+    line = linecache.getline(at.filename, at.lineno)
+    indent = len(line) - len(line.lstrip())
+    for lineno in range(at.lineno, 0, -1):
+        text = linecache.getline(at.filename, lineno)
+        if not text.strip() or text.lstrip().startswith("#"):
+            continue
+        depth = len(text) - len(text.lstrip())
+        if lineno == at.lineno or depth >= indent:
+            continue
+        indent = depth
+        if text.lstrip().startswith(("while ", "while(", "for ")):
+            return Where(at.filename, lineno, at.func)
+        if text.lstrip().startswith(("def ", "class ")):
+            return None
+    return None
 
 
 def _step(e: Event) -> Msg:

@@ -259,6 +259,7 @@ class Run:
         self.thread_numbers = 0
         self.leftover: list[str] = []  # the threads still running when the scenario returned
         self.unfinished: list[str] = []  # the tasks still running when the run was ended early
+        self.last_step: tuple[str, Where | None] | None = None  # who was running where when steps ran out
 
     # ------------------------------------------------------------------ tasks
     def add_task(self, thread: threading.Thread) -> Task:
@@ -286,6 +287,7 @@ class Run:
         self.steps += 1
         self.vtime += STEP_TIME
         if self.steps > self.max_steps:
+            self.last_step = (task.name, student_where(2))
             self._abort("steps", task)
         self._dispatch(task)
 
