@@ -2,6 +2,7 @@
 
     python -m autograder grade PROBLEM_SET SUBMISSION [--format gradescope|text|json] [--lang zh|en]
     python -m autograder check PROBLEM_SET FILE      # the visible tests, a friendly report
+    python -m autograder course FOLDER [--format text|json|csv]   # every problem set in FOLDER/<ps>/
     python -m autograder build [--check]             # regenerate notebooks, skeletons, solutions, examples
     python -m autograder list                        # problem sets and exercises
 
@@ -42,6 +43,14 @@ def _parser() -> argparse.ArgumentParser:
                        help="gradescope: results.json; json: the full result, both languages; text: for people")
     check = sub.add_parser("check", help="run the visible tests on your own work")
     common(check)
+    course = sub.add_parser("course", help="grade every problem set of one student (FOLDER/<problem set>/)")
+    course.add_argument("folder", type=Path, help="a folder with one subfolder per problem set, e.g. solutions")
+    course.add_argument("--format", choices=("text", "json", "csv"), default="text",
+                        help="text: a table for people; json: every result, both languages; csv: per exercise")
+    course.add_argument("--lang", choices=LANGS, default=None, help="feedback language (default: from the locale)")
+    course.add_argument("--jobs", type=int, default=None, help="checks run at once (default: 2 per core, at most 8)")
+    course.add_argument("--python", default=None, metavar="PATH",
+                        help="run the student's code with this CPython (3.10+) instead of the grader's own")
     build = sub.add_parser("build", help="regenerate every generated file from autograder/problemsets")
     build.add_argument("--check", action="store_true", help="only report generated files that are stale")
     build.add_argument("problem_sets", nargs="*", help="problem sets to build (default: all)")
@@ -64,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         from autograder.build import build
 
         return build(problem_sets=args.problem_sets or None, check=args.check)
+
+    if args.command == "course":
+        return _course(args)
 
     from autograder.runner import grade
     from autograder.submission import SubmissionError
@@ -100,4 +112,29 @@ def main(argv: list[str] | None = None) -> int:
         from autograder.reporters.text import render
 
         render(result, lang)
+    return 0
+
+
+def _course(args: argparse.Namespace) -> int:
+    from autograder.course import grade_course
+    from autograder.submission import SubmissionError
+
+    if not args.folder.is_dir():
+        return _die(f"not a folder: {args.folder}")
+    if args.python and not shutil.which(args.python):
+        return _die(f"no such Python interpreter: {args.python}")
+    python = os.path.abspath(shutil.which(args.python)) if args.python else None
+    try:
+        result = grade_course(args.folder, jobs=args.jobs, python=python)
+    except SubmissionError as exc:
+        return _die(str(exc))
+    if args.format == "json":
+        json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    elif args.format == "csv":
+        sys.stdout.write(result.to_csv())
+    else:
+        from autograder.reporters.text import render_course
+
+        render_course(result, args.lang or default_lang())
     return 0
