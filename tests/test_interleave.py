@@ -654,6 +654,15 @@ for spec in ("rr:1", "rr:2", "acq", "pct:2:1", "pct:3:4", "random:1", "random:5"
             "trace": [[e.step, e.task, e.kind, e.label, e.value] for e in run.trace],
             "value": value, "error": repr(error), "failure": run.failure, "steps": run.steps,
             "vtime": round(run.vtime, 9)}
+slow = load_instrumented("xv_slow", sys.argv[5])  # slow producers: the kit queue's log and virtual time
+for spec in ("rr:1", "pct:3:4", "random:5"):
+    for style in ("sentinel", "empty", "timeout", "early"):
+        run, value, error = run_scenario(strategy_from_spec(spec), lambda: slow.main(style, maxsize=2), max_steps=20000,
+                                         on_start=lambda r: setattr(r, "producer_time", 1.0))
+        out[f"slow {style} {spec}"] = {
+            "ops": [[op.kind, op.task, op.step, repr(op.item), op.detail] for w in run.queues for op in w.ops],
+            "value": value, "error": repr(error), "failure": run.failure, "steps": run.steps,
+            "vtime": round(run.vtime, 9)}
 verdicts = {}
 for name, scenario, verify in (("racy", lambda: racy.main(20), lambda o: None if o.value == 0 else Msg.same("!= 0")),
                                ("locks", locks.main, None)):
@@ -678,6 +687,8 @@ def test_same_schedules_on_every_python_version(tmp_path):
     pc_queue.write_text(textwrap.dedent(QUEUE_PC), encoding="utf-8")
     pc_cond = tmp_path / "pc_cond.py"
     pc_cond.write_text(textwrap.dedent(CONDITION_PC), encoding="utf-8")
+    slow_pc = tmp_path / "slow_pc.py"
+    slow_pc.write_text(textwrap.dedent(SLOW_PC), encoding="utf-8")
     script = tmp_path / "trace.py"
     script.write_text(CROSS_VERSION_SCRIPT, encoding="utf-8")
     root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
@@ -685,7 +696,8 @@ def test_same_schedules_on_every_python_version(tmp_path):
     if len(found) < 2:
         pytest.skip(f"fewer than two of {', '.join(PYTHONS)} are installed here")
     env = dict(os.environ, PYTHONPATH=str(KIT_ROOT), PYTHONDONTWRITEBYTECODE="1")
-    procs = {v: subprocess.Popen([py, str(script), str(racy), str(locks), str(pc_queue), str(pc_cond)], cwd=tmp_path,
+    procs = {v: subprocess.Popen([py, str(script), str(racy), str(locks), str(pc_queue), str(pc_cond), str(slow_pc)],
+                                 cwd=tmp_path,
                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for v, py in found.items()}
     printed = {}
@@ -699,6 +711,8 @@ def test_same_schedules_on_every_python_version(tmp_path):
     assert any(r["value"] != 0 for k, r in first.items() if k.startswith("racy "))
     assert all(r["failure"] == "deadlock" for k, r in first.items() if k.startswith(("queue ", "locks ")))
     assert all(r["value"] == [0, 1, 2, 3] for k, r in first.items() if k.startswith("cond "))
+    assert all((r["value"] == list(range(6))) == (k.split()[1] == "sentinel") for k, r in first.items()
+               if k.startswith("slow "))
     for v, got in printed.items():
         assert got == first, f"Python {v} scheduled differently from {next(iter(printed))}"
     missing = sorted(set(PYTHONS) - set(found))
@@ -1134,3 +1148,314 @@ def test_subscript_augmented_assignment_races(tmp_path):
     assert "changed counts[key] in between" in msg
     assert f"line {lineno(mod, 'counts[key] += 1')}" in msg
     passes(scenario("safe_bump"), verify=equals(2 * N))
+
+
+# ------------------------------------------------------------------------ 11. queues that fight back
+
+SLOW_PC = """
+import queue
+import threading
+from queue import Empty
+
+
+def main(style, n=6, producers=2, consumers=2, maxsize=0):
+    q = queue.Queue(maxsize)
+    done = []
+
+    def producer(first):
+        for item in range(first, n, producers):
+            q.put(item)
+
+    def consumer():
+        while True:
+            if style == "empty":
+                if q.empty():
+                    return
+                item = q.get()
+            elif style == "qsize":
+                if q.qsize() == 0:
+                    return
+                item = q.get()
+            elif style == "timeout":
+                try:
+                    item = q.get(timeout=5)
+                except Empty:
+                    return
+            elif style == "retry":
+                try:
+                    item = q.get(timeout=0.5)
+                except Empty:
+                    continue
+            elif style == "spin":
+                try:
+                    item = q.get_nowait()
+                except Empty:
+                    continue
+            else:
+                item = q.get()
+            if item is None:
+                return
+            done.append(item)
+
+    ps = [threading.Thread(target=producer, args=(i,)) for i in range(producers)]
+    cs = [threading.Thread(target=consumer) for _ in range(consumers)]
+    for t in cs + ps:
+        t.start()
+    if style == "early":
+        for _ in cs:
+            q.put(None)
+    for t in ps:
+        t.join()
+    if style != "early":
+        for _ in cs:
+            q.put(None)
+    for t in cs:
+        t.join()
+    return sorted(done)
+"""
+
+
+def slow_run(spec: str, scenario: Any, max_steps: int = 20_000) -> tuple:
+    return run_scenario(strategy_from_spec(spec), scenario, max_steps=max_steps,
+                        on_start=lambda r: setattr(r, "producer_time", 1.0))
+
+
+@pytest.mark.parametrize("style", ["sentinel", "retry"])
+def test_slow_producers_keep_correct_consumers_whole(tmp_path, style):
+    mod = load(tmp_path, SLOW_PC)
+    for maxsize in (0, 2):
+        outcomes = passes(lambda m=maxsize: mod.main(style, maxsize=m), verify=equals(list(range(6))), producer_time=1.0,
+                          max_steps=20_000)
+        assert len(outcomes) == len(SCHEDULES)
+        assert all(o.run.vtime >= 3.0 for o in outcomes)  # three products per producer, a virtual second each
+
+
+@pytest.mark.parametrize("style", ["empty", "qsize", "timeout", "early"])
+def test_slow_producers_make_early_stopping_consumers_lose_items_in_every_schedule(tmp_path, style):
+    mod = load(tmp_path, SLOW_PC)
+    for spec in SCHEDULES:
+        run, value, error = slow_run(spec, lambda: mod.main(style))
+        assert error is None and run.failure is None, (spec, error, run.failure)
+        assert value != list(range(6)), spec  # lost items, whatever the schedule
+    # without the slow-down the same consumers get lucky in some schedule: that is what producer_time is for
+    lucky = [run_scenario(strategy_from_spec(spec), lambda: mod.main(style))[1] == list(range(6)) for spec in SCHEDULES]
+    assert style == "early" or any(lucky)
+
+
+def test_slow_producers_outlast_any_get_timeout(tmp_path):
+    mod = load(tmp_path, SLOW_PC)
+    run, value, _ = slow_run("rr:1", lambda: mod.main("timeout"))
+    (w,) = run.queues
+    empties = w.of("empty")
+    assert empties and all(op.detail == 5 for op in empties) and value != list(range(6))
+    first_put = min(op.step for op in w.of("put") if op.tid != 0)
+    assert all(op.step < first_put for op in empties)  # every consumer timed out before the first product came
+
+
+def test_spinning_consumer_runs_out_of_steps_under_slow_producers(tmp_path):
+    mod = load(tmp_path, SLOW_PC)
+    msg = failure(lambda: mod.main("spin"), producer_time=1.0, max_steps=5000)
+    assert msg.startswith("After 5000 scheduling steps"), msg
+    assert "`item = q.get_nowait()`" in msg, msg
+    run, _, _ = slow_run("rr:1", lambda: mod.main("spin"), max_steps=5000)
+    polls = [op for w in run.queues for op in w.of("empty") if op.detail == "nowait"]
+    assert run.failure == "steps" and len(polls) > 400
+
+
+def test_producer_time_is_off_by_default(tmp_path):
+    mod = load(tmp_path, SLOW_PC)
+    run, value, _ = run_scenario(strategy_from_spec("rr:1"), lambda: mod.main("sentinel"))
+    assert value == list(range(6)) and run.vtime < 0.01 and run.producer_time == 0.0
+
+
+def test_queue_log_records_puts_gets_and_task_done(tmp_path):
+    mod = load(tmp_path, """
+        import queue
+        import threading
+
+
+        def main():
+            q = queue.Queue()
+            seen = []
+
+            def worker():
+                while True:
+                    item = q.get()
+                    seen.append(item)
+                    q.task_done()
+
+            threading.Thread(target=worker, daemon=True).start()
+            for item in "abc":
+                q.put(item)
+            assert q.qsize() >= 0 and not q.full()
+            q.join()
+            return seen
+        """)
+    run, value, error = run_scenario(strategy_from_spec("rr:1"), mod.main)
+    assert error is None and value == ["a", "b", "c"]
+    (w,) = run.queues
+    assert w.label == "q" and w.maxsize == 0 and w.made is not None and w.made.lineno == lineno(mod, "q = queue.Queue()")
+    assert [op.item for op in w.of("put")] == ["a", "b", "c"] == [op.item for op in w.of("get")]
+    assert [op.item for op in w.of("task_done")] == ["a", "b", "c"] and w.owed == []
+    assert [op.detail for op in w.of("poll")] == ["qsize", "full"]
+    assert [op.tid for op in w.of("join", "joined")] == [0, 0]
+    assert run.leftover == ["Thread-1 (worker)"] and [t.daemon for t in run.left] == [True]
+
+
+JOIN_NO_TASK_DONE = """
+import queue
+import threading
+
+
+def main(n_workers=2, task_done=False):
+    q = queue.Queue()
+
+    def worker():
+        while True:
+            item = q.get()
+            if task_done:
+                q.task_done()
+
+    for _ in range(n_workers):
+        threading.Thread(target=worker, daemon=True).start()
+    for item in range(3):
+        q.put(item)
+    q.join()
+"""
+
+
+def test_join_without_task_done_is_a_deadlock_naming_the_items(tmp_path):
+    mod = load(tmp_path, JOIN_NO_TASK_DONE)
+    msg = failure(mod.main, lock_order=False)
+    line = lineno(mod, "q.join()")
+    assert msg.startswith("Deadlock"), msg
+    assert re.search(rf"MainThread waits in q\.join\(\) at stu\.py, line {line}: `q\.join\(\)` for 3 unfinished tasks: "
+                     r"task_done\(\) was not called for 0, 1 and 2 \(taken by Thread-1 \(worker\), Thread-2 \(worker\)\)",
+                     msg), msg
+    get_line = lineno(mod, "item = q.get()")
+    assert f"Thread-1 (worker) is blocked in q.get() at stu.py, line {get_line}: `item = q.get()` on an empty queue" in msg
+    assert "2 threads wait in q.get() on an empty queue" in msg
+    assert "q.join() returns once task_done() has been called once for every item" in msg
+    passes(lambda: mod.main(task_done=True), lock_order=False)
+
+
+def test_full_queue_put_is_a_deadlock_in_queue_terms(tmp_path):
+    mod = load(tmp_path, """
+        import queue
+        import threading
+
+
+        def main():
+            q = queue.Queue(maxsize=2)
+
+            def producer():
+                for item in range(5):
+                    q.put(item)
+
+            t = threading.Thread(target=producer)
+            t.start()
+            t.join()
+        """)
+    msg = failure(mod.main)
+    line = lineno(mod, "q.put(item)")
+    assert f"Thread-1 (producer) is blocked in q.put() at stu.py, line {line}: `q.put(item)` on a full queue " \
+           "(2 items, maxsize=2), and no thread takes anything out any more" in msg, msg
+    assert "1 thread waits in q.put() on a full queue" in msg
+
+
+def test_a_thread_that_died_is_named_in_the_deadlock(tmp_path):
+    mod = load(tmp_path, """
+        import queue
+        import threading
+
+
+        def main():
+            q = queue.Queue()
+
+            def worker():
+                item = q.get()
+                raise RuntimeError(f"bad {item}")
+
+            threading.Thread(target=worker, daemon=True).start()
+            q.put(7)
+            q.join()
+        """)
+    msg = failure(mod.main, schedules=("rr:1",))
+    assert "Thread-1 (worker) had already ended with an exception: RuntimeError: bad 7" in msg, msg
+    assert "task_done() was not called for 7 (taken by Thread-1 (worker) at stu.py" in msg, msg
+
+
+def test_ignored_errors_and_context(tmp_path):
+    mod = load(tmp_path, """
+        import threading
+
+
+        def main(work):
+            ts = [threading.Thread(target=work, args=(i,)) for i in range(3)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+        """)
+
+    class Planned(Exception):
+        pass
+
+    def work(i: int) -> None:
+        if i == 1:
+            raise Planned("on purpose")
+
+    passes(lambda: mod.main(work), ignore_errors=(Planned,))
+    msg = failure(lambda: mod.main(work), schedules=("rr:1",), context=lambda o: Msg.same(f"[{len(o.run.tasks)} tasks]"))
+    assert msg.startswith("Thread-2 (work) raised an exception") and "\n[4 tasks]" in msg, msg
+
+
+def test_leftover_non_daemon_threads_are_told_apart(tmp_path):
+    mod = load(tmp_path, """
+        import queue
+        import threading
+
+
+        def main():
+            q = queue.Queue()
+            threading.Thread(target=q.get, name="waiter", daemon=True).start()
+            threading.Thread(target=q.get, name="keeper").start()
+        """)
+    (o,) = passes(mod.main, schedules=("rr:1",))
+    assert o.leftover == ["waiter", "keeper"] and o.leftover_non_daemon == ["keeper"]
+    text = explain.left_running(o.run.left).en
+    assert "- waiter (a daemon thread)" in text and "- keeper " in text, text
+
+
+def test_simple_queue_is_watched_and_slowed(tmp_path):
+    mod = load(tmp_path, """
+        import queue
+        import threading
+
+
+        def main():
+            q = queue.SimpleQueue()
+            out = []
+
+            def producer():
+                for i in range(3):
+                    q.put(i)
+
+            def consumer():
+                while q.empty() is False or not out:
+                    try:
+                        out.append(q.get(timeout=0.5))
+                    except queue.Empty:
+                        return
+
+            threads = [threading.Thread(target=producer), threading.Thread(target=consumer)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            return out
+        """)
+    run, value, error = slow_run("rr:1", mod.main)
+    assert error is None and run.failure is None and value == []
+    (w,) = run.queues
+    assert len(w.of("put")) == 3 and w.of("empty")[0].detail == 0.5

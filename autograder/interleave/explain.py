@@ -11,6 +11,7 @@ import linecache
 import os
 
 from autograder.i18n import Msg
+from autograder.interleave.queues import Owed, QueueWait
 from autograder.interleave.scheduler import Event, Frozen, Run, Task, Where
 
 STORY_STEPS = 6
@@ -47,7 +48,87 @@ def _holding(task: Frozen) -> Msg:
     return Msg("持有 " + "、".join(parts_zh) + "，", "holds " + ", ".join(parts_en) + ", and ")
 
 
+def item_text(item: object) -> str:
+    """An item as a report shows it: short reprs, long ones cut."""
+    text = repr(item)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _items(values: list[str], most: int = 4) -> tuple[str, str]:
+    """``0, 3 and 5``, or ``0, 1, 2, 3 and 7 more`` (zh, en)."""
+    if len(values) > most:
+        shown = values[:most]
+        return "、".join(shown) + f" 等 {len(values)} 个", ", ".join(shown) + f" and {len(values) - most} more"
+    if len(values) == 1:
+        return values[0], values[0]
+    return "、".join(values), ", ".join(values[:-1]) + " and " + values[-1]
+
+
+def _owed(owed: tuple[Owed, ...]) -> Msg:
+    """``item 3 (taken by Thread-2 (worker) at ...)``: the items whose task_done never came."""
+    if len(owed) == 1:
+        o = owed[0]
+        at = where(o.where)
+        return Msg(f"{item_text(o.item)}（{o.task} 在 {at.zh} 取出）", f"{item_text(o.item)} (taken by {o.task} at {at.en})")
+    takers = sorted({o.task for o in owed})
+    zh, en = _items([item_text(o.item) for o in owed])
+    return Msg(f"{zh}（由 {'、'.join(takers)} 取出）", f"{en} (taken by {', '.join(takers)})")
+
+
+def _queue_wait(task: Frozen, d: QueueWait) -> Msg:
+    """A wait inside a queue, in the queue's terms."""
+    at = where(task.wait_where)
+    q = d.label
+    if d.role == "get":
+        return Msg(f"在 {at.zh} 阻塞于 {q}.get()：队列是空的，没有谁会唤醒它",
+                   f"is blocked in {q}.get() at {at.en} on an empty queue, and nothing will wake it")
+    if d.role == "put":
+        return Msg(f"在 {at.zh} 阻塞于 {q}.put()：队列满了（{d.qsize} 个，maxsize={d.maxsize}），没有线程再从里面取",
+                   f"is blocked in {q}.put() at {at.en} on a full queue ({d.qsize} items, maxsize={d.maxsize}), "
+                   "and no thread takes anything out any more")
+    n = d.unfinished
+    msg = Msg(f"在 {at.zh} 的 {q}.join() 里等待 {n} 个未完成的任务", f"waits in {q}.join() at {at.en} for {n} unfinished "
+              f"task{'s' if n != 1 else ''}")
+    if d.owed:
+        msg = msg + Msg("：这些 item 取出之后没有调用 task_done()：", ": task_done() was not called for ") + _owed(d.owed)
+    if d.qsize:
+        msg = msg + Msg(f"；还有 {d.qsize} 个 item 留在队列里，没有线程去取",
+                        f"; {d.qsize} item{'s are' if d.qsize != 1 else ' is'} still in the queue, and no thread "
+                        "takes them")
+    return msg
+
+
+def _queue_summary(tasks: list[Frozen]) -> Msg:
+    """One sentence per kind of queue wait: how many wait, and what would have freed them."""
+    msg = Msg("", "")
+    waits = [(t, t.detail) for t in tasks if isinstance(t.detail, QueueWait)]
+    for role in ("get", "put", "join"):
+        by_queue: dict[str, list[Frozen]] = {}
+        for t, d in waits:
+            if d.role == role:
+                by_queue.setdefault(d.label, []).append(t)
+        for q, group in by_queue.items():
+            k = len(group)
+            threads = f"{k} thread{'s' if k != 1 else ''}"
+            if role == "get":
+                msg = msg + Msg(f"{k} 个线程在 {q}.get() 里等一个空队列，而已经没有线程会再往里放东西了。\n",
+                                f"{threads} wait{'s' if k == 1 else ''} in {q}.get() on an empty queue, and no "
+                                "thread is left that could put anything in it.\n")
+            elif role == "put":
+                msg = msg + Msg(f"{k} 个线程在 {q}.put() 里等一个满了的队列，而已经没有线程会从里面取了。\n",
+                                f"{threads} wait{'s' if k == 1 else ''} in {q}.put() on a full queue, and no "
+                                "thread is left that takes items out of it.\n")
+            else:
+                msg = msg + Msg(f"{q}.join() 要等到每个用 get() 取出的 item 都调用过一次 task_done()"
+                                "（处理出错时也要调用：放进 finally）。\n",
+                                f"{q}.join() returns once task_done() has been called once for every item taken "
+                                "with get() (also when handling it fails: call it in a finally block).\n")
+    return msg
+
+
 def _waits(task: Frozen, alive: set[int]) -> Msg:
+    if isinstance(task.detail, QueueWait):
+        return _queue_wait(task, task.detail)
     at = where(task.wait_where)
     on = task.waiting_on
     if task.wait_what == "join" and isinstance(on, Task):
@@ -95,12 +176,36 @@ def deadlock(run: Run) -> Msg:
     msg = Msg("死锁：所有线程都在等待，没有一个能继续。\n", "Deadlock: every thread is waiting and none can go on.\n")
     for t in tasks:
         msg = msg + Msg.same(f"  - {t.name} ") + _holding(t) + _waits(t, alive) + Msg.same("\n")
+    for t in run.tasks:
+        if t.state == "done" and t.error is not None:
+            exc = t.error
+            msg = msg + Msg(f"  - {t.name} 之前已经因为异常结束了：{type(exc).__name__}: {exc}\n",
+                            f"  - {t.name} had already ended with an exception: {type(exc).__name__}: {exc}\n")
+    msg = msg + _queue_summary(tasks)
     cycle = _cycle([t for t in tasks if t.wait_what == "acquire"])
     if cycle and len(cycle) > 1:
         loop = " → ".join(f"{t.name} → {_label(t.waiting_on)}" for t in cycle) + f" → {cycle[0].name}"
         msg = msg + Msg(f"循环等待：{loop}。两个线程以相反的顺序拿同样的锁；所有线程都按同一顺序加锁就不会死锁。",
                         f"The cycle: {loop}. The threads take the same locks in opposite orders; "
                         "taking them in one fixed order everywhere cannot deadlock.")
+    return msg
+
+
+def left_running(left: list[Frozen]) -> Msg:
+    """The threads a call left running when it returned, one line each, with where each one waited."""
+    msg = Msg("", "")
+    for t in left:
+        kind = Msg("（守护线程）", " (a daemon thread)") if t.daemon else Msg("", "")
+        if t.state != "blocked":
+            state = Msg("还在运行", "was still running")
+        elif t.wait_what == "sleep":
+            state = Msg(f"在 {where(t.wait_where).zh} 睡眠（sleep）", f"was sleeping at {where(t.wait_where).en}")
+        elif isinstance(t.detail, QueueWait) and t.detail.role == "get":
+            state = Msg(f"在 {where(t.wait_where).zh} 阻塞于 {t.detail.label}.get()",
+                        f"was blocked in {t.detail.label}.get() at {where(t.wait_where).en}")
+        else:
+            state = _waits(t, set())
+        msg = msg + Msg.same(f"\n  - {t.name}") + kind + Msg.same(" ") + state
     return msg
 
 

@@ -47,6 +47,16 @@ class Outcome:
         return list(self.run.leftover)
 
     @property
+    def leftover_non_daemon(self) -> list[str]:
+        """The threads left running that are not daemon threads (they would keep a program alive)."""
+        return [t.name for t in self.run.left if not t.daemon]
+
+    @property
+    def queues(self) -> list:
+        """What each kit queue saw in this run (:class:`autograder.interleave.queues.QueueWatch`)."""
+        return list(self.run.queues)
+
+    @property
     def thread_errors(self) -> list[tuple[str, BaseException]]:
         return [(t.name, t.error) for t in self.run.tasks if t.error is not None]
 
@@ -62,16 +72,29 @@ def _error_msg(who: str, exc: BaseException) -> Msg:
     return Msg(f"{who} 抛出了异常：", f"{who} raised an exception: ") + detail
 
 
-def judge(outcome: Outcome, verify: Callable[[Outcome], Msg | None] | None) -> Msg | None:
-    """What went wrong in one run, or None."""
+def judge(outcome: Outcome, verify: Callable[[Outcome], Msg | None] | None,
+          ignore_errors: tuple[type[BaseException], ...] = (),
+          context: Callable[[Outcome], Msg | None] | None = None) -> Msg | None:
+    """What went wrong in one run, or None.
+
+    A thread that ended with one of ``ignore_errors`` (an exception the check itself raised
+    in a callback, on purpose) is not a failure. ``context(outcome)`` may add what the check
+    knows to a deadlock, a run out of steps or an exception (the sentinels sent, ...).
+    """
     run = outcome.run
+
+    def with_context(msg: Msg) -> Msg:
+        extra = context(outcome) if context is not None else None
+        return msg + Msg.same("\n") + extra if extra is not None else msg
+
     if run.failure == "deadlock":
-        return explain.deadlock(run)
+        return with_context(explain.deadlock(run))
     if run.failure == "steps":
-        return explain.not_finishing(run)
-    if outcome.thread_errors:
-        name, exc = outcome.thread_errors[0]
-        return _error_msg(name, exc)
+        return with_context(explain.not_finishing(run))
+    errors = [(name, exc) for name, exc in outcome.thread_errors if not isinstance(exc, ignore_errors)]
+    if errors:
+        name, exc = errors[0]
+        return with_context(_error_msg(name, exc))
     if outcome.error is not None:
         if isinstance(outcome.error, CheckFailed):
             return outcome.error.msg
@@ -86,13 +109,19 @@ def judge(outcome: Outcome, verify: Callable[[Outcome], Msg | None] | None) -> M
 
 def explore(scenario: Callable[[], Any], *, verify: Callable[[Outcome], Msg | None] | None = None,
             schedules: tuple[str, ...] | list[str] = SCHEDULES, lock_order: bool = True,
-            max_steps: int = DEFAULT_MAX_STEPS) -> list[Outcome]:
+            max_steps: int = DEFAULT_MAX_STEPS, producer_time: float = 0.0,
+            ignore_errors: tuple[type[BaseException], ...] = (),
+            context: Callable[[Outcome], Msg | None] | None = None) -> list[Outcome]:
     """Run ``scenario`` once per schedule and fail the check at the first one that goes wrong.
 
     ``verify(outcome)`` returns a message when the result is wrong. A deadlock,
     a run that does not finish, an exception in any thread, and (``lock_order``)
     two threads taking the same locks in opposite orders in any run all fail
     the check with their explanation and the schedule that shows them.
+
+    ``producer_time`` (virtual seconds) makes every kit-queue ``put`` from a thread other
+    than the caller's slow (see :mod:`autograder.interleave.queues`); ``ignore_errors`` and
+    ``context`` are passed to :func:`judge`.
     """
     only = replay_schedule()
     chosen = [only] if only else list(schedules)
@@ -103,11 +132,12 @@ def explore(scenario: Callable[[], Any], *, verify: Callable[[Outcome], Msg | No
     for spec in chosen:
         strategy = strategy_from_spec(spec, horizon or 100)
         replay = strategy.spec  # what --schedule needs to run this very schedule again (pct: with its horizon)
-        run, value, error = run_scenario(strategy, scenario, max_steps=max_steps)
+        run, value, error = run_scenario(strategy, scenario, max_steps=max_steps,
+                                         on_start=lambda r: setattr(r, "producer_time", producer_time))
         horizon = horizon or max(run.steps, 4)
         outcome = Outcome(spec, value, error, run)
         outcomes.append(outcome)
-        outcome.problem = judge(outcome, verify)
+        outcome.problem = judge(outcome, verify, ignore_errors, context)
         if outcome.problem is not None:
             raise CheckFailed(outcome.problem + explain.schedule_note(replay))
         edges.extend(run.lock_edges)

@@ -22,7 +22,7 @@ import time as _real_time
 import types
 from typing import Any
 
-from autograder.interleave import scheduler
+from autograder.interleave import queues, scheduler
 from autograder.interleave.scheduler import Abort, Task, Where, current_task, student_where
 
 _ASSIGNED = re.compile(r"^\s*([A-Za-z_][\w.]*(?:\[[^\]]*\])?)\s*(?::[^=]*)?=[^=]")
@@ -540,6 +540,7 @@ def _make_queue(kit_builtins: dict) -> types.ModuleType:
     source = _real_queue.__loader__.get_source("queue")  # type: ignore[union-attr]
     exec(compile(source, _real_queue.__file__ or "queue.py", "exec"), mod.__dict__)  # noqa: S102
     mod.SimpleQueue = mod._PySimpleQueue  # the C SimpleQueue blocks where the scheduler cannot see
+    queues.watch_module(mod)  # log what each queue sees; name queue waits in deadlock reports
     mod.__kit__ = True
     return mod
 

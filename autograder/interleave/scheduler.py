@@ -86,11 +86,14 @@ class Frozen:
     wait_what: str
     wait_where: Where | None
     held: tuple
+    detail: Any = None  # what the primitive says about the wait (a queue: its size, unfinished tasks, ...)
+    daemon: bool = False
 
 
 def freeze(task: Task) -> Frozen:
+    probe = getattr(task.waiting_on, "kit_wait_detail", None) if task.state == "blocked" else None
     return Frozen(task.tid, task.name, task.state, task.waiting_on, task.wait_what, task.wait_where,
-                  tuple(task.held))
+                  tuple(task.held), probe() if callable(probe) else None, bool(task.thread.daemon))
 
 
 @dataclass
@@ -258,6 +261,9 @@ class Run:
         self.lock_edges: list[tuple] = []  # (held, wanted, task name, where held, where wanted)
         self.thread_numbers = 0
         self.leftover: list[str] = []  # the threads still running when the scenario returned
+        self.left: list[Frozen] = []  # the same, as they were then (daemon or not, where they waited)
+        self.queues: list = []  # a QueueWatch per kit queue used in the run (autograder.interleave.queues)
+        self.producer_time = 0.0  # virtual seconds a put from a thread other than the caller's takes
         self.unfinished: list[str] = []  # the tasks still running when the run was ended early
         self.last_step: tuple[str, Where | None] | None = None  # who was running where when steps ran out
 
@@ -402,6 +408,7 @@ def run_scenario(strategy: Strategy, scenario: Callable[[], Any], *, max_steps: 
     finally:
         leftover = [t for t in run.tasks if t is not root and t.state != "done"]
         run.leftover = [t.name for t in leftover]
+        run.left = [freeze(t) for t in leftover]
         root.state = "done"
         if leftover and not run.aborting:
             run.aborting = True
