@@ -1,0 +1,1 @@
+"""Start-up hooks for the student's child processes (see :mod:`autograder.proctree`)."""
