@@ -392,6 +392,39 @@ def run_both(work):
     t1.join()
     t2.join()
 
+# %% [mistake] run_both opposite_order_with_sleeps
+# zh: 教程原来的写法：拿锁的顺序相反，中间还 sleep 一下，不加 timeout：每次都死锁。
+# en: The tutorial as it was: opposite lock order with a sleep in between and no timeout: it deadlocks every time.
+lock_1 = threading.Lock()
+lock_2 = threading.Lock()
+
+
+def func_1(work, pause=0.05):
+    lock_1.acquire()
+    time.sleep(pause)
+    lock_2.acquire()
+    work("func_1")
+    lock_2.release()
+    lock_1.release()
+
+
+def func_2(work, pause=0.05):
+    lock_2.acquire()
+    time.sleep(pause)
+    lock_1.acquire()
+    work("func_2")
+    lock_1.release()
+    lock_2.release()
+
+
+def run_both(work):
+    t1 = threading.Thread(target=func_1, args=(work,))
+    t2 = threading.Thread(target=func_2, args=(work,))
+    t1.start()
+    t2.start()
+    t1.join()
+    t2.join()
+
 # %% [mistake] run_both gives_up_on_timeout
 # zh: 教程 func_1 的办法用在两边：顺序仍然相反，acquire(timeout=...) 超时就放弃，work 没有做。
 # en: The tutorial's func_1 trick on both sides: the order is still opposite, and a timed-out acquire(timeout=...) gives up, skipping the work.
