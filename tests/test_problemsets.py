@@ -63,15 +63,30 @@ def by_exercise(result: dict) -> dict[str, tuple[float, float]]:
     return totals
 
 
-@pytest.fixture(scope="module")
-def class_results() -> dict[tuple[str, str], dict]:
-    """Grade every problem set's example class once (three submissions at a time, each its own grader)."""
-    def one(case: tuple[str, str]) -> dict:
+class ClassResults:
+    """Each problem set's example class, graded once, when a test first asks for one of its students
+    (so ``-k ps3`` grades ps3's class only); three submissions at a time, each its own grader."""
+
+    def __init__(self) -> None:
+        self._graded: dict[str, dict[tuple[str, str], dict]] = {}
+
+    @staticmethod
+    def _one(case: tuple[str, str]) -> dict:
         ps = PROBLEM_SETS[case[0]]
         return grade_cli(ps.id, CLASS / case[1] / ps.id / ps.notebook_name)
 
-    with ThreadPoolExecutor(3) as pool:
-        return dict(zip(CASES, pool.map(one, CASES), strict=True))
+    def __getitem__(self, case: tuple[str, str]) -> dict:
+        ps_id = case[0]
+        if ps_id not in self._graded:
+            cases = [c for c in CASES if c[0] == ps_id]
+            with ThreadPoolExecutor(3) as pool:
+                self._graded[ps_id] = dict(zip(cases, pool.map(self._one, cases), strict=True))
+        return self._graded[ps_id][case]
+
+
+@pytest.fixture(scope="module")
+def class_results() -> ClassResults:
+    return ClassResults()
 
 
 @pytest.mark.parametrize("ps_id", PS_IDS)
