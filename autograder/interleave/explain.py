@@ -99,8 +99,8 @@ def _queue_wait(task: Frozen, d: QueueWait) -> Msg:
 
 
 def _queue_summary(tasks: list[Frozen]) -> Msg:
-    """One sentence per kind of queue wait: how many wait, and what would have freed them."""
-    msg = Msg("", "")
+    """One sentence per kind of queue wait, one a line: how many wait, and what would have freed them."""
+    lines: list[Msg] = []
     waits = [(t, t.detail) for t in tasks if isinstance(t.detail, QueueWait)]
     for role in ("get", "put", "join"):
         by_queue: dict[str, list[Frozen]] = {}
@@ -109,20 +109,23 @@ def _queue_summary(tasks: list[Frozen]) -> Msg:
                 by_queue.setdefault(d.label, []).append(t)
         for q, group in by_queue.items():
             k = len(group)
-            threads = f"{k} thread{'s' if k != 1 else ''}"
+            threads = f"{k} thread{'s' if k != 1 else ''} wait{'s' if k == 1 else ''}"
             if role == "get":
-                msg = msg + Msg(f"{k} 个线程在 {q}.get() 里等一个空队列，而已经没有线程会再往里放东西了。\n",
-                                f"{threads} wait{'s' if k == 1 else ''} in {q}.get() on an empty queue, and no "
-                                "thread is left that could put anything in it.\n")
+                lines.append(Msg(f"{k} 个线程在 {q}.get() 里等一个空队列，而已经没有线程会再往里放东西了。",
+                                 f"{threads} in {q}.get() on an empty queue, and no thread is left that could put "
+                                 "anything in it."))
             elif role == "put":
-                msg = msg + Msg(f"{k} 个线程在 {q}.put() 里等一个满了的队列，而已经没有线程会从里面取了。\n",
-                                f"{threads} wait{'s' if k == 1 else ''} in {q}.put() on a full queue, and no "
-                                "thread is left that takes items out of it.\n")
+                lines.append(Msg(f"{k} 个线程在 {q}.put() 里等一个满了的队列，而已经没有线程会从里面取了。",
+                                 f"{threads} in {q}.put() on a full queue, and no thread is left that takes items "
+                                 "out of it."))
             else:
-                msg = msg + Msg(f"{q}.join() 要等到每个用 get() 取出的 item 都调用过一次 task_done()"
-                                "（处理出错时也要调用：放进 finally）。\n",
-                                f"{q}.join() returns once task_done() has been called once for every item taken "
-                                "with get() (also when handling it fails: call it in a finally block).\n")
+                lines.append(Msg(f"{q}.join() 要等到每个用 get() 取出的 item 都调用过一次 task_done()"
+                                 "（处理出错时也要调用：放进 finally）。",
+                                 f"{q}.join() returns once task_done() has been called once for every item taken "
+                                 "with get() (also when handling it fails: call it in a finally block)."))
+    msg = Msg("", "")
+    for n, line in enumerate(lines):
+        msg = msg + (Msg.same("\n") if n else Msg("", "")) + line
     return msg
 
 
@@ -181,10 +184,13 @@ def deadlock(run: Run) -> Msg:
             exc = t.error
             msg = msg + Msg(f"  - {t.name} 之前已经因为异常结束了：{type(exc).__name__}: {exc}\n",
                             f"  - {t.name} had already ended with an exception: {type(exc).__name__}: {exc}\n")
-    msg = msg + _queue_summary(tasks)
+    summary = _queue_summary(tasks)
+    msg = msg + summary
     cycle = _cycle([t for t in tasks if t.wait_what == "acquire"])
     if cycle and len(cycle) > 1:
         loop = " → ".join(f"{t.name} → {_label(t.waiting_on)}" for t in cycle) + f" → {cycle[0].name}"
+        if summary.en:
+            msg = msg + Msg.same("\n")
         msg = msg + Msg(f"循环等待：{loop}。两个线程以相反的顺序拿同样的锁；所有线程都按同一顺序加锁就不会死锁。",
                         f"The cycle: {loop}. The threads take the same locks in opposite orders; "
                         "taking them in one fixed order everywhere cannot deadlock.")
