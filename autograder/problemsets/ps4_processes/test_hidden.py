@@ -52,18 +52,24 @@ def big_report(item):
 
 
 def _wait_or_mark(index: int, folder: str, count: int) -> None:
-    """Index 0 waits (bounded) until the ``count - 1`` others have left a file; the others leave one."""
+    """Index 0 waits (bounded) until the ``count - 1`` others have left a mark and the processes that
+    left them have ended; the others leave a mark. A process ends only after its queue has written
+    everything it put into the pipe, so the others' results are in the pipe before index 0 returns."""
     if index == 0:
         deadline = time.monotonic() + ORDER_WAIT
-        while time.monotonic() < deadline and len(os.listdir(folder)) < count - 1:
+        while time.monotonic() < deadline:
+            marks = os.listdir(folder)
+            if len(marks) >= count - 1 and all(proctree.state(int(m.split("-")[1])) in (None, "Z") for m in marks):
+                break
             time.sleep(0.005)
     else:
-        with open(os.path.join(folder, str(index)), "w"):
+        with open(os.path.join(folder, f"{index}-{os.getpid()}"), "w"):
             pass
 
 
 def first_finishes_last(item):
-    """f for the order checks: ``item`` is ``(index, folder, count)``; index 0 finishes last."""
+    """f for the order checks: ``item`` is ``(index, folder, count)``; index 0 finishes last, after the
+    processes that computed the others have ended (consumers end once they got their sentinel)."""
     index, folder, count = item
     _wait_or_mark(index, folder, count)
     return ("顺序", index, os.getpid(), os.getppid())
