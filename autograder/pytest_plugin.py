@@ -79,9 +79,13 @@ class KitPlugin:
     def pytest_configure(self, config: pytest.Config) -> None:
         config._kit_context = self.ctx
 
-    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector):
-        if file_path.name == "content.py":
-            return VisibleTests.from_parent(parent, path=file_path)
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pycollect_makemodule(self, module_path: Path, parent: pytest.Collector):
+        # content.py is passed as a path, so pytest's python plugin would import it as a module,
+        # running its [test] cells against the reference solution inside the grader: collect its
+        # cells instead, without importing it.
+        if module_path.name == "content.py":
+            return VisibleTests.from_parent(parent, path=module_path)
         return None
 
     @pytest.hookimpl(tryfirst=True)

@@ -132,3 +132,18 @@ def test_relative_python_path_is_resolved(tmp_path, broken):
     result = GradeResult.from_dict(json.loads(run.stdout))
     assert all(t.outcome == "import_error" or t.score == 0 for t in result.tests)
     assert "Syntax error" in result.tests[0].message.en
+
+
+def test_grading_never_imports_the_problem_set_content_in_the_grader(tmp_path):
+    """content.py holds the reference solution and the visible test cells in one file: imported as a
+    module it would run them (threads, processes) inside the grader. Its cells are collected, not run."""
+    ps = get_problem_set("ps2_locks")
+    code = ("import sys\nfrom autograder.runner import grade\n"
+            f"r = grade({ps.id!r}, sys.argv[1])\n"
+            "leaked = [m for m, mod in sys.modules.items() if getattr(mod, '__file__', '') "
+            "and mod.__file__.endswith('content.py') and 'problemsets' in mod.__file__]\n"
+            "print(r.score, r.max_score, leaked)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(KIT_ROOT / "solutions" / ps.id / f"{ps.module}.py")],
+                         capture_output=True, text=True, cwd=KIT_ROOT, timeout=300, check=True).stdout
+    score, max_score, leaked = out.split(" ", 2)
+    assert score == max_score and leaked.strip() == "[]"
