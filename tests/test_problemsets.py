@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,6 +22,11 @@ import pytest
 
 from autograder.catalog import PROBLEM_SETS
 from autograder.content import load_content
+
+try:  # tests/ may or may not be a package
+    from tests.conftest import MARK, leftovers
+except ImportError:  # pragma: no cover
+    from conftest import MARK, leftovers
 
 ROOT = Path(__file__).resolve().parent.parent
 CLASS = ROOT / "examples" / "class" / "submitted"
@@ -41,9 +47,9 @@ def variants(ps_id: str) -> dict:
 CASES = [(ps_id, student) for ps_id in PS_IDS for student in students(ps_id)]
 
 
-def grade_cli(ps_id: str, path: Path, *extra: str) -> dict:
+def grade_cli(ps_id: str, path: Path, *extra: str, env: dict[str, str] | None = None) -> dict:
     proc = subprocess.run([sys.executable, "-m", "autograder", "grade", ps_id, str(path), "--format", "json",
-                           *extra], capture_output=True, text=True, timeout=600, cwd=ROOT)
+                           *extra], capture_output=True, text=True, timeout=600, cwd=ROOT, env=env)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -68,20 +74,29 @@ class ClassResults:
     (so ``-k ps3`` grades ps3's class only); three submissions at a time, each its own grader."""
 
     def __init__(self) -> None:
-        self._graded: dict[str, dict[tuple[str, str], dict]] = {}
+        self._graded: dict[str, dict[tuple[str, str], tuple[dict, list[str]]]] = {}
 
     @staticmethod
-    def _one(case: tuple[str, str]) -> dict:
+    def _one(case: tuple[str, str]) -> tuple[dict, list[str]]:
+        """The result, and the processes of that grading still alive once ``grade`` has exited."""
         ps = PROBLEM_SETS[case[0]]
-        return grade_cli(ps.id, CLASS / case[1] / ps.id / ps.notebook_name)
+        mark = uuid.uuid4().hex
+        result = grade_cli(ps.id, CLASS / case[1] / ps.id / ps.notebook_name, env=dict(os.environ, **{MARK: mark}))
+        return result, leftovers(mark)
 
-    def __getitem__(self, case: tuple[str, str]) -> dict:
+    def graded(self, case: tuple[str, str]) -> tuple[dict, list[str]]:
         ps_id = case[0]
         if ps_id not in self._graded:
             cases = [c for c in CASES if c[0] == ps_id]
             with ThreadPoolExecutor(3) as pool:
                 self._graded[ps_id] = dict(zip(cases, pool.map(self._one, cases), strict=True))
         return self._graded[ps_id][case]
+
+    def __getitem__(self, case: tuple[str, str]) -> dict:
+        return self.graded(case)[0]
+
+    def left_running(self, case: tuple[str, str]) -> list[str]:
+        return self.graded(case)[1]
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +138,13 @@ def test_student_loses_points_only_where_expected(class_results, ps_id, student)
     else:
         lost = {t["name"]: t["message"]["en"] for t in result["tests"] if t["status"] != "passed"}
         assert not lost, f"{student} should get full marks"
+
+
+@pytest.mark.parametrize(("ps_id", "student"), CASES)
+def test_grading_leaves_no_process_running(class_results, ps_id, student):
+    """Every process a grading started (check children, the student's threads' processes, their
+    children, forkservers) carries the marker in its environment; none may outlive ``grade``."""
+    assert class_results.left_running((ps_id, student)) == []
 
 
 @pytest.mark.parametrize(("ps_id", "student"), CASES)
