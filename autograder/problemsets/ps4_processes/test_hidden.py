@@ -316,11 +316,17 @@ def _expect_set_up(p, processes) -> None:
               "start() 就没法工作。要在 __init__ 里调用 super().__init__()。")
 
 
+def _new_square(processes, n: int, results):
+    """``SquareProcess(n, results)``, bounded (a constructor may hang too), checked to be set up."""
+    p = proctree.call(processes.SquareProcess, n, results, seconds=5.0, name="SquareProcess").value
+    _expect_set_up(p, processes)
+    return p
+
+
 def _square_started(processes, method: str) -> None:
     _use(method, processes)
     results = multiprocessing.Queue()
-    p = processes.SquareProcess(7, results)
-    _expect_set_up(p, processes)
+    p = _new_square(processes, 7, results)
 
     def start_and_read():
         p.start()
@@ -380,7 +386,7 @@ class StartLog:
        zh="squares_in_processes 每个数启动一个 SquareProcess")
 def test_squares_started(processes):
     _use("fork")
-    _expect_set_up(processes.SquareProcess(1, multiprocessing.Queue()), processes)
+    _new_square(processes, 1, multiprocessing.Queue())
     numbers = [3, 1, 2, 5]
     with StartLog() as log:
         got = proctree.call(processes.squares_in_processes, numbers, seconds=CALL_LIMIT).value
@@ -402,7 +408,7 @@ def test_squares_started(processes):
        zh="squares_in_processes 按输入的顺序返回平方")
 def test_squares_order(processes):
     _use("fork")
-    _expect_set_up(processes.SquareProcess(1, multiprocessing.Queue()), processes)
+    _new_square(processes, 1, multiprocessing.Queue())
     folder = _folder("kit-order-")
     numbers = [Slow(n) for n in (4, 2, 3, 5)]
     Slow.folder, Slow.first, Slow.count = folder, 4, len(numbers)
@@ -425,7 +431,7 @@ def test_squares_order(processes):
        zh="squares_in_processes join 它启动的每个进程")
 def test_squares_joined(processes):
     _use("fork")
-    _expect_set_up(processes.SquareProcess(1, multiprocessing.Queue()), processes)
+    _new_square(processes, 1, multiprocessing.Queue())
     before = set(proctree.descendants(os.getpid()))
     proctree.call(processes.squares_in_processes, [2, 3], seconds=CALL_LIMIT)
     _expect_all_joined(before, "squares_in_processes")
