@@ -193,6 +193,12 @@ def example_students(content: ProblemSetContent) -> dict[str, dict[str, str]]:
                                  f"makes {student!r}, not a usable nbgrader student id (letters, digits, _ and -)")
             if student in students:
                 raise BuildError(f"{content.problem_set.id}: two [{kind}] cells with the id {cell.variant_id}")
+            for name in cell.breaks:
+                try:
+                    content.problem_set.exercise(name)
+                except KeyError:
+                    raise BuildError(f"{content.problem_set.id}: [{kind}] {cell.variant_id} (line {cell.line}) "
+                                     f"breaks={name}: no such exercise") from None
             students[student] = {cell.exercise: cell.source}
     return students
 

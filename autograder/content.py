@@ -12,7 +12,7 @@ example mistakes and alternative correct solutions), in "percent" format::
     assert ...
 
 Kinds: ``markdown``, ``setup``, ``helpers``, ``skeleton EX``, ``solution EX``,
-``explain EX``, ``test EX points=N``, ``demo``, ``mistake EX ID``,
+``explain EX``, ``test EX points=N``, ``demo``, ``mistake EX ID [breaks=EX2,EX3]``,
 ``alternative EX ID``, ``hint EX`` (``# zh:`` and ``# en:`` lines). Everything generated (notebooks, modules, the example
 class) is built from these cells by :mod:`autograder.build`.
 """
@@ -51,6 +51,14 @@ class Cell:
     @property
     def points(self) -> float:
         return float(self.options.get("points", "0"))
+
+    @property
+    def breaks(self) -> set[str]:
+        """A mistake's exercises: its own, plus those its ``breaks=A,B`` option names (a mistake that
+        breaks the whole module, like unguarded top-level process starts under spawn, may cost
+        points on every exercise it breaks)."""
+        named = self.options.get("breaks", "")
+        return {self.exercise} | {name for name in named.split(",") if name}
 
     def description(self) -> Msg:
         """The ``# zh: ...`` / ``# en: ...`` lines opening a mistake or alternative."""

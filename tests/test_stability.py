@@ -40,9 +40,10 @@ def bundles(ps_id: str) -> dict[str, tuple[str, set[str]]]:
     out = {"reference": (content.module_source(), set())}
     depth = max(len(content.of_kind("mistake", ex.id)) for ex in ps.exercises)
     for k in range(depth):
-        overrides = {ex.id: cells[k].source for ex in ps.exercises
-                     if len(cells := content.of_kind("mistake", ex.id)) > k}
-        out[f"bundle{k}"] = (content.module_source(overrides), set(overrides))
+        chosen = {ex.id: cells[k] for ex in ps.exercises if len(cells := content.of_kind("mistake", ex.id)) > k}
+        overrides = {ex_id: cell.source for ex_id, cell in chosen.items()}
+        breaks = set().union(*(cell.breaks for cell in chosen.values()))
+        out[f"bundle{k}"] = (content.module_source(overrides), breaks)
     return out
 
 

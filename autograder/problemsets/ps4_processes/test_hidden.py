@@ -6,9 +6,9 @@ ran them, so "it ran in a child of the caller" is a fact, not a guess. Under ``f
 ``spawn`` a child's parent is the caller; under ``forkserver`` it is the server. Under ``spawn``
 and ``forkserver`` the ``map_in_processes`` checks start children as ``python processes.py``
 would: each child runs the student's file as ``__mp_main__``, so module-level code that starts
-processes fails there as it does for real. The other exercises' ``forkserver`` checks preload
-the student's module in the server instead (a documented multiprocessing feature), so that
-such code costs points in one exercise only.
+processes fails there as it does for real; so do the other exercises' ``spawn`` checks (such a
+mistake breaks every exercise under spawn, as COURSE.md allows). Their ``forkserver`` checks
+preload the student's module in the server instead (a documented multiprocessing feature).
 
 Every call is :func:`autograder.proctree.call`: a deadlock of the whole process tree (a parent
 in ``join()`` while its child cannot end, consumers waiting for a sentinel that never comes)
@@ -22,6 +22,7 @@ another CPython (``grade --python``), which has no psutil.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
@@ -31,7 +32,7 @@ import time
 from multiprocessing.process import BaseProcess
 
 from autograder import proctree
-from autograder.checks import check, expect, fail, settle
+from autograder.checks import CheckFailed, check, expect, fail, settle
 from autograder.i18n import Msg
 
 BIG = 1 << 20  # bytes of a "large" result: far more than a pipe holds (64 KiB)
@@ -108,6 +109,14 @@ def _use(method: str, module=None) -> None:
     multiprocessing.set_start_method(method, force=True)
     if method == "forkserver" and module is not None:
         multiprocessing.set_forkserver_preload([module.__name__])
+
+
+def _as_run_by_python(module, method: str):
+    """Under spawn, children start as they would under ``python processes.py`` (the student's file
+    runs again as ``__mp_main__`` in each); fork and forkserver need nothing."""
+    if method == "spawn":
+        return proctree.student_as_main(module)
+    return contextlib.nullcontext()
 
 
 def _parents() -> set[int]:
@@ -337,7 +346,14 @@ def _square_started(processes, method: str) -> None:
         p.join()
         return got
 
-    got = proctree.call(start_and_read, seconds=CALL_LIMIT, name="SquareProcess(7, results).start").value
+    with _as_run_by_python(processes, method):
+        got = proctree.call(start_and_read, seconds=CALL_LIMIT, name="SquareProcess(7, results).start").value
+    if got is None and (errors := proctree.child_errors()):
+        from autograder import child
+
+        raise CheckFailed(Msg("SquareProcess(7, results).start() 之后，results 什么也没收到：子进程出错结束了。",
+                              "After SquareProcess(7, results).start(), results got nothing: the child process "
+                              "ended with an error.") + proctree.describe_errors(errors, child.LOCATOR))
     expect(isinstance(got, tuple) and len(got) == 4,
            en="after SquareProcess(7, results).start(), results got {got}; expected (n, n * n, os.getpid(), "
               "os.getppid()) put by run()",
@@ -350,13 +366,19 @@ def _square_started(processes, method: str) -> None:
            zh="run() 报告的进程号不是运行它的进程的进程号", got=got[2])
 
 
-@check("SquareProcess", points=2, en="start() runs run() in a new process that puts (n, n*n, pid, ppid) (fork)",
+@check("SquareProcess", points=1.5, en="start() runs run() in a new process that puts (n, n*n, pid, ppid) (fork)",
        zh="start() 在新进程里运行 run()，放入 (n, n*n, pid, ppid)（fork）")
 def test_square_process_fork(processes):
     _square_started(processes, "fork")
 
 
-@check("SquareProcess", points=1.5,
+@check("SquareProcess", points=1, en="start() runs run() in a new process that puts (n, n*n, pid, ppid) (spawn)",
+       zh="start() 在新进程里运行 run()，放入 (n, n*n, pid, ppid)（spawn）")
+def test_square_process_spawn(processes):
+    _square_started(processes, "spawn")
+
+
+@check("SquareProcess", points=1,
        en="start() runs run() in a new process that puts (n, n*n, pid, ppid) (forkserver)",
        zh="start() 在新进程里运行 run()，放入 (n, n*n, pid, ppid)（forkserver）")
 def test_square_process_forkserver(processes):
@@ -444,8 +466,9 @@ CONSUME_ITEMS = [4, 1, 3, 2, 6, 5]
 
 def _consume_checked(processes, method: str, n_consumers: int = 3) -> None:
     _use(method, processes)
-    got = proctree.call(processes.consume_all, CONSUME_ITEMS, n_consumers, square_report, seconds=CALL_LIMIT,
-                        explain=_explain_consumers).value
+    with _as_run_by_python(processes, method):
+        got = proctree.call(processes.consume_all, CONSUME_ITEMS, n_consumers, square_report, seconds=CALL_LIMIT,
+                            explain=_explain_consumers).value
     shaped = isinstance(got, list) and all(isinstance(r, tuple) and len(r) == 5 and r[0] == "平方" for r in got)
     values = sorted(r[1:3] for r in got) if shaped else None
     want = sorted((i, i * i) for i in CONSUME_ITEMS)
@@ -466,13 +489,19 @@ def _consume_checked(processes, method: str, n_consumers: int = 3) -> None:
            m=len({r[3] for r in got}))
 
 
-@check("consume_all", points=2, en="consumer processes compute f(item) for every item (fork)",
+@check("consume_all", points=1.5, en="consumer processes compute f(item) for every item (fork)",
        zh="消费者进程计算每个 item 的 f(item)（fork）")
 def test_consume_fork(processes):
     _consume_checked(processes, "fork")
 
 
-@check("consume_all", points=1.5, en="consumer processes compute f(item) for every item (forkserver)",
+@check("consume_all", points=1, en="consumer processes compute f(item) for every item (spawn)",
+       zh="消费者进程计算每个 item 的 f(item)（spawn）")
+def test_consume_spawn(processes):
+    _consume_checked(processes, "spawn", n_consumers=2)
+
+
+@check("consume_all", points=1, en="consumer processes compute f(item) for every item (forkserver)",
        zh="消费者进程计算每个 item 的 f(item)（forkserver）")
 def test_consume_forkserver(processes):
     _consume_checked(processes, "forkserver", n_consumers=2)

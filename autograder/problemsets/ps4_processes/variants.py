@@ -68,7 +68,7 @@ def map_in_processes(f, items):
         p.join()
     return got
 
-# %% [mistake] map_in_processes map_unguarded
+# %% [mistake] map_in_processes map_unguarded breaks=SquareProcess,consume_all
 # zh: 函数是对的，但试一试的代码写在模块顶层，没有放进 if __name__ == "__main__":，spawn 下每个子进程启动时都会再执行它。
 # en: The function is right, but the try-it code sits at the module's top level, not under if __name__ == "__main__":, so under spawn every child runs it again while it starts.
 def compute_one(f, index, item, results):
