@@ -152,18 +152,9 @@ def _settle(w: QueueWatch, task: Task) -> Any:
     return w.owed.pop(0).item if w.owed else None
 
 
-def watch_module(mod: Any) -> None:
-    """Wrap the queue classes of a fresh copy of the ``queue`` module (see the module docstring)."""
-    Empty, Full = mod.Empty, mod.Full  # noqa: N806 - the module's own names
-    cls = mod.Queue
-    init, put, get, task_done, join = cls.__init__, cls.put, cls.get, cls.task_done, cls.join
-
-    def __init__(self: Any, maxsize: int = 0) -> None:  # noqa: N807
-        init(self, maxsize)
-        self._kit_made = student_where(2)
-        _tag(self, self.not_empty, "get")
-        _tag(self, self.not_full, "put")
-        _tag(self, self.all_tasks_done, "join")
+def _put_and_get(put: Any, get: Any, Empty: Any, Full: Any, *, owes: bool) -> tuple[Any, Any]:  # noqa: N803
+    """``put`` and ``get`` that log to the run's watch (and pause producers); ``owes``: a get leaves
+    an item whose ``task_done()`` is owed (``Queue``, not ``SimpleQueue``)."""
 
     def kit_put(self: Any, item: Any, block: bool = True, timeout: float | None = None) -> None:
         task = current_task()
@@ -194,8 +185,27 @@ def watch_module(mod: Any) -> None:
             w.add(task, "empty", None, where, how)
             raise
         w.add(task, "get", item, where, how)
-        w.owed.append(Owed(item, task.name, where))
+        if owes:
+            w.owed.append(Owed(item, task.name, where))
         return item
+
+    return kit_put, kit_get
+
+
+def watch_module(mod: Any) -> None:
+    """Wrap the queue classes of a fresh copy of the ``queue`` module (see the module docstring)."""
+    Empty, Full = mod.Empty, mod.Full  # noqa: N806 - the module's own names
+    cls = mod.Queue
+    init, put, get, task_done, join = cls.__init__, cls.put, cls.get, cls.task_done, cls.join
+
+    def __init__(self: Any, maxsize: int = 0) -> None:  # noqa: N807
+        init(self, maxsize)
+        self._kit_made = student_where(2)
+        _tag(self, self.not_empty, "get")
+        _tag(self, self.not_full, "put")
+        _tag(self, self.all_tasks_done, "join")
+
+    kit_put, kit_get = _put_and_get(put, get, Empty, Full, owes=True)
 
     def kit_task_done(self: Any) -> None:
         task = current_task()
@@ -235,10 +245,10 @@ def watch_module(mod: Any) -> None:
     cls.put, cls.get, cls.task_done, cls.join = kit_put, kit_get, kit_task_done, kit_join
     for name in ("qsize", "empty", "full"):
         setattr(cls, name, poller(name))
-    _watch_simple(mod._PySimpleQueue, Empty)
+    _watch_simple(mod._PySimpleQueue, Empty, Full)
 
 
-def _watch_simple(cls: Any, Empty: Any) -> None:  # noqa: N803
+def _watch_simple(cls: Any, Empty: Any, Full: Any) -> None:  # noqa: N803
     """The same for ``SimpleQueue`` (no task_done/join; its get waits on a semaphore)."""
     init, put, get = cls.__init__, cls.put, cls.get
 
@@ -247,32 +257,7 @@ def _watch_simple(cls: Any, Empty: Any) -> None:  # noqa: N803
         self._kit_made = student_where(2)
         _tag(self, self._count, "get")
 
-    def kit_put(self: Any, item: Any, block: bool = True, timeout: float | None = None) -> None:
-        task = current_task()
-        if task is None:
-            return put(self, item, block, timeout)
-        where = student_where(2)
-        w = watch(self, task.run)
-        _producer_pause(self, task, where)
-        put(self, item, block, timeout)
-        w.add(task, "put", item, where)
-        w.most = max(w.most, _size(self))
-        return None
-
-    def kit_get(self: Any, block: bool = True, timeout: float | None = None) -> Any:
-        task = current_task()
-        if task is None:
-            return get(self, block, timeout)
-        where = student_where(2)
-        w = watch(self, task.run)
-        how = "nowait" if not block else timeout
-        try:
-            item = get(self, block, timeout)
-        except Empty:
-            w.add(task, "empty", None, where, how)
-            raise
-        w.add(task, "get", item, where, how)
-        return item
+    kit_put, kit_get = _put_and_get(put, get, Empty, Full, owes=False)
 
     cls.__init__ = __init__
     cls.put, cls.get = kit_put, kit_get
