@@ -209,7 +209,7 @@ def sentinel_note(o: Outcome, n: int, n_consumers: int) -> Msg | None:
     return None
 
 
-def polling(o: Outcome) -> list[tuple[str, int, QueueOp]]:
+def _pollers(o: Outcome) -> list[tuple[str, int, QueueOp]]:
     """Threads that asked the queue instead of waiting: (thread, polls that found nothing, first such poll)."""
     found: dict[int, list[QueueOp]] = {}
     for w in o.queues:
@@ -225,7 +225,7 @@ def polling(o: Outcome) -> list[tuple[str, int, QueueOp]]:
 
 def poll_note(o: Outcome) -> Msg | None:
     """For a run out of steps: who was polling the queue, and how often."""
-    busy = sorted(polling(o), key=lambda p: -p[1])
+    busy = sorted(_pollers(o), key=lambda p: -p[1])
     if not busy:
         return None
     name, count, op = busy[0]
@@ -351,7 +351,7 @@ def test_threads_and_no_polling(queues):
             return Msg(f"{call} 里从队列取东西的线程有 {len(readers)} 个，应该是 {c} 个消费者。",
                        f"In {call}, {len(readers)} threads took things out of the queue; there should be {c} "
                        "consumers.")
-        busy = [(name, count, op) for name, count, op in polling(o) if count > n + c]
+        busy = [(name, count, op) for name, count, op in _pollers(o) if count > n + c]
         if busy:
             return poll_note(o)
         return None
