@@ -110,6 +110,8 @@ class GradingContext:
     present: set[str] = field(default_factory=set)
     results: dict[str, TestResult] = field(default_factory=dict)
     _futures: dict[str, Future] = field(default_factory=dict)
+    retried: list[str] = field(default_factory=list)  # checks run again after the kit's own failure
+    _launched: dict[str, tuple[CheckDef, int]] = field(default_factory=dict)
     _pool: ThreadPoolExecutor | None = None
 
     def __post_init__(self) -> None:
@@ -162,6 +164,7 @@ class GradingContext:
             if early is not None:
                 self.results[chk.name] = early
             else:
+                self._launched[chk.name] = (chk, index)
                 self._futures[chk.name] = self._pool.submit(self._run, chk, index)
 
     def _verdict_without_running(self, chk: CheckDef) -> TestResult | None:
@@ -181,7 +184,7 @@ class GradingContext:
             return base
         return None
 
-    def _run(self, chk: CheckDef, index: int) -> TestResult:
+    def _run(self, chk: CheckDef, index: int, attempt: str = "") -> TestResult:
         limit = self.check_timeout or chk.timeout or self.ps.check_timeout
         spec = dict(self.base_spec(), kind=chk.kind, check_timeout=limit)
         if chk.kind == "visible":
@@ -190,7 +193,7 @@ class GradingContext:
             spec.update(target=chk.target, instrument=chk.scheduled)
         if chk.on_timeout is not None:
             spec["on_timeout"] = chk.on_timeout.to_dict()
-        run = run_child(spec, self.workdir, f"check{index:03d}")
+        run = run_child(spec, self.workdir, f"check{index:03d}{attempt}")
         outcome, msg = interpret(run, limit=limit, loc=self.locator())
         passed = outcome == "passed"
         output = ""
@@ -204,7 +207,14 @@ class GradingContext:
 
     def result(self, name: str) -> TestResult:
         if name not in self.results:
-            self.results[name] = self._futures[name].result()
+            try:
+                self.results[name] = self._futures[name].result()
+            except Exception as exc:  # noqa: BLE001 - the kit could not start or read the child, not a verdict
+                # Whatever the student's code does becomes a result inside run_child; an exception
+                # here is the machine's (a fork refused under load, say): run the check once more.
+                self.retried.append(f"{name}: {type(exc).__name__}: {exc}")
+                chk, index = self._launched[name]
+                self.results[name] = self._run(chk, index, attempt="-again")
         return self.results[name]
 
     def close(self) -> None:
@@ -235,6 +245,11 @@ def run_checks(ctx: GradingContext, *, visible_only: bool) -> list[TestResult]:
         code = pytest.main(args, plugins=[plugin])
     if plugin.errors or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise GraderInternalError(f"pytest exited {code!s}: {plugin.errors or buffer.getvalue()[-3000:]}")
+    for what in ctx.retried:  # after pytest, whose capture would swallow it
+        print(f"autograder: warning: {what}; the check was run again", file=sys.stderr)
+    missing = [c.name for c in plugin.checks if c.name not in ctx.results]
+    if missing:  # a check's child could not be run or read: the kit's fault, never the student's
+        raise GraderInternalError(f"no result for {missing}: {buffer.getvalue()[-3000:]}")
     return [ctx.results[c.name] for c in plugin.checks]
 
 
