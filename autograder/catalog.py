@@ -37,6 +37,11 @@ class ProblemSet:
         return PROBLEMSETS_DIR / self.id
 
     @property
+    def points(self) -> float:
+        """The problem set's maximum score: its exercises' points."""
+        return sum(ex.points for ex in self.exercises)
+
+    @property
     def notebook_name(self) -> str:
         return f"{self.module}.ipynb"
 

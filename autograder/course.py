@@ -25,10 +25,6 @@ from autograder.catalog import PROBLEM_SETS, ProblemSet
 from autograder.results import GradeResult
 
 
-def max_points(ps: ProblemSet) -> float:
-    return sum(ex.points for ex in ps.exercises)
-
-
 def submission_in(folder: Path, ps: ProblemSet) -> Path | None:
     """The problem set's subfolder of ``folder`` when it holds something to grade."""
     sub = folder / ps.id
@@ -47,23 +43,28 @@ class CourseResult:
     execution_time: float = 0.0
 
     @property
+    def graded(self) -> dict[str, GradeResult]:
+        """Problem set id -> its result, for the problem sets that were submitted."""
+        return {r.problem_set: r for r in self.results}
+
+    @property
     def score(self) -> float:
         return sum(r.score for r in self.results)
 
     @property
     def max_score(self) -> float:
-        return sum(r.max_score for r in self.results) + sum(max_points(PROBLEM_SETS[p]) for p in self.missing)
+        return sum(r.max_score for r in self.results) + sum(PROBLEM_SETS[p].points for p in self.missing)
 
     def rows(self) -> list[tuple[str, float, float, str]]:
         """(problem set, score, max score, status) in course order."""
-        graded = {r.problem_set: r for r in self.results}
+        graded = self.graded
         out = []
         for ps_id, ps in PROBLEM_SETS.items():
             if ps_id in graded:
                 r = graded[ps_id]
                 out.append((ps_id, r.score, r.max_score, "graded"))
             elif ps_id in self.missing:
-                out.append((ps_id, 0.0, max_points(ps), "missing"))
+                out.append((ps_id, 0.0, ps.points, "missing"))
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -81,7 +82,7 @@ class CourseResult:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(["problem_set", "exercise", "score", "max_score", "status"])
-        graded = {r.problem_set: r for r in self.results}
+        graded = self.graded
         for ps_id, score, max_score, status in self.rows():
             if ps_id in graded:
                 for ex_id, (ex_score, ex_max) in graded[ps_id].exercises().items():

@@ -16,7 +16,7 @@ import pytest
 
 from autograder.catalog import PROBLEM_SETS, get_problem_set
 from autograder.content import load_content
-from autograder.course import CourseResult, max_points
+from autograder.course import CourseResult
 from autograder.results import GradeResult
 
 try:  # tests/ may or may not be a package
@@ -49,12 +49,12 @@ def as_json(student, tmp_path_factory) -> dict:
 def test_course_grades_what_was_submitted_and_counts_the_rest_as_missing(as_json):
     graded = {r["problem_set"]: r for r in as_json["problem_sets"]}
     assert set(graded) == {PS1.id, PS2.id}
-    assert graded[PS2.id]["score"] == graded[PS2.id]["max_score"] == max_points(PS2)
-    assert graded[PS1.id]["score"] == 0 and graded[PS1.id]["max_score"] == max_points(PS1)
+    assert graded[PS2.id]["score"] == graded[PS2.id]["max_score"] == PS2.points
+    assert graded[PS1.id]["score"] == 0 and graded[PS1.id]["max_score"] == PS1.points
     assert all("Syntax error" in t["message"]["en"] for t in graded[PS1.id]["tests"])
     assert as_json["missing"] == [p for p in PROBLEM_SETS if p not in graded]
-    assert as_json["score"] == max_points(PS2)
-    assert as_json["max_score"] == sum(max_points(ps) for ps in PROBLEM_SETS.values())
+    assert as_json["score"] == PS2.points
+    assert as_json["max_score"] == sum(ps.points for ps in PROBLEM_SETS.values())
 
 
 def test_course_json_round_trips_into_the_results_model(as_json):
@@ -80,7 +80,7 @@ def test_course_text_report_names_missing_problem_sets(student, tmp_path):
     run = run_cli(tmp_path, "course", student, "--lang", "en")
     assert run.returncode == 0, run.stderr
     assert "not submitted" in run.stdout and "Syntax error" in run.stdout
-    assert f"{max_points(PS2):g}/{max_points(PS2):g}" in run.stdout
+    assert f"{PS2.points:g}/{PS2.points:g}" in run.stdout
 
 
 def test_course_of_a_missing_folder_is_a_one_line_usage_error(tmp_path):

@@ -75,7 +75,7 @@ def render_course(result: CourseResult, lang: str, console: Console | None = Non
     table.add_column(words["score"], justify="right")
     table.add_column(words["seconds"], justify="right")
     table.add_column("")
-    graded = {r.problem_set: r for r in result.results}
+    graded = result.graded
     for ps_id, score, max_score, status in result.rows():
         ps = get_problem_set(ps_id)
         took = f"{graded[ps_id].execution_time:.1f} s" if ps_id in graded else ""
